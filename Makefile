@@ -1,0 +1,29 @@
+# One command each, on a fresh machine: every target creates .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PRESET ?= quick
+
+.PHONY: book test bench clean
+
+$(BIN)/activate: requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(BIN)/activate
+
+## book: build the HTML book into _build/html, executing every chapter (LT_PRESET=$(PRESET))
+book: $(BIN)/activate
+	LT_PRESET=$(PRESET) LT_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going
+
+## test: unit tests, every chapter under nbval, and the book build (smoke preset)
+test: $(BIN)/activate
+	LT_PROGRESS=0 $(BIN)/python -m pytest
+
+## bench: the side-by-side speed benchmark
+bench: $(BIN)/activate
+	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench
+
+clean:
+	rm -rf _build

@@ -1,0 +1,82 @@
+"""Command line: ``python -m lt_helpers imp ...`` runs an IMP experiment headless.
+
+Example::
+
+    python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset quick \\
+        --rounds 8 --trials 3 --controls random_reinit --out runs/lenet
+
+writes ``runs/lenet/results.json`` after every finished round; running the same command
+again resumes where it stopped. ``python -m lt_helpers models`` lists the models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import data, models, presets
+from .errors import LTError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lt_helpers", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("imp", help="run iterative magnitude pruning and write results.json")
+    imp.add_argument("--model", default="lenet_300_100", help=f"one of: {', '.join(models.MODELS)}")
+    imp.add_argument("--dataset", default="mnist1d",
+                     help=f"one of: {', '.join(data.DATASETS)}, or auto (the paper's dataset when "
+                          "available, else mnist1d)")
+    imp.add_argument("--preset", default="quick", help=f"one of: {', '.join(presets.PRESETS)}")
+    imp.add_argument("--rounds", type=int, default=None,
+                     help="pruning levels including the dense round 0 (default: the preset's)")
+    imp.add_argument("--trials", type=int, default=None, help="independent trials (default: the preset's)")
+    imp.add_argument("--controls", nargs="*", default=["random_reinit"],
+                     help="controls trained beside each ticket: random_reinit, oneshot (none: no controls)")
+    imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
+    imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
+    imp.add_argument("--out", required=True, help="folder for results.json (a rerun resumes from it)")
+    imp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
+    imp.add_argument("--device", default="auto", help="auto (GPU if any), cpu or cuda")
+    imp.add_argument("--one-at-a-time", action="store_true",
+                     help="train networks one after another instead of batched (slower; for checks)")
+    sub.add_parser("models", help="list the models and their prunable weights")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            for name in models.MODELS:
+                for shape in ((1, 40), (1, 28, 28)):
+                    net = models.build(name, shape)
+                    counts = models.count_weights(net)
+                    print(f"{name:16s} input {str(shape):12s} {sum(counts.values()):>10,d} prunable weights  "
+                          + "  ".join(f"{k}={v:,d}" for k, v in counts.items()))
+            return 0
+        from .imp import run_imp
+
+        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root)
+        controls = [c for c in args.controls if c != "none"]
+        hyper = {"iterations": args.iterations} if args.iterations else None
+        res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
+                      controls=controls, seed=args.seed, out=args.out, device=args.device,
+                      data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper)
+        df = res.frame()
+        table = df.groupby(["round", "condition"]).agg(
+            percent=("percent_remaining", "mean"), early_stop=("early_stop_iteration", "mean"),
+            test_acc=("early_stop_test_acc", "mean")).round(3)
+        print(table.to_string())
+        print(f"wrote {args.out}/results.json")
+        return 0
+    except LTError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished rounds are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

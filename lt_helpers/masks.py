@@ -1,0 +1,135 @@
+"""Masks and pruning.
+
+A :class:`Mask` maps each prunable tensor's name to a boolean tensor of the same shape
+(``True`` = keep). Pruning is a pure function: weights and the current mask in, a new
+mask out. Counts are exact: pruning 20% of a layer with 1,000 remaining weights removes
+exactly the 200 of smallest magnitude (ties broken by position, deterministically).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import LTError
+
+
+class Mask(dict):
+    """``{name: bool tensor}`` for the prunable tensors of one network."""
+
+    @classmethod
+    def ones_like(cls, model) -> "Mask":
+        """Keep everything: the mask of the dense network (for one copy of ``model``)."""
+        params = dict(model.named_parameters())
+        return cls({name: torch.ones(params[name].shape[1:], dtype=torch.bool) for name in model.prunable})
+
+    def check(self, model) -> "Mask":
+        """Raise a clear error unless this mask fits ``model``: same prunable names, same
+        shapes (of one copy), 0/1 values. Returns the mask as booleans."""
+        params = dict(model.named_parameters())
+        expected, got = set(model.prunable), set(self)
+        if expected != got:
+            raise LTError(f"mask does not fit {type(model).__name__}: missing {sorted(expected - got)}, "
+                          f"unexpected {sorted(got - expected)}. Build masks with Mask.ones_like(model) "
+                          "or from pruning this model's weights.")
+        out = Mask()
+        for name, m in self.items():
+            shape = tuple(params[name].shape[1:])
+            if tuple(m.shape) != shape:
+                raise LTError(f"mask[{name!r}] has shape {tuple(m.shape)} but the layer's weight is {shape}")
+            if m.dtype != torch.bool and not torch.all((m == 0) | (m == 1)):
+                raise LTError(f"mask[{name!r}] holds values other than 0 and 1")
+            out[name] = m.bool().cpu()
+        return out
+
+    def density(self) -> dict[str, float]:
+        """Fraction of weights kept, per layer."""
+        return {name: m.float().mean().item() for name, m in self.items()}
+
+    def kept(self) -> int:
+        return sum(int(m.sum()) for m in self.values())
+
+    def size(self) -> int:
+        return sum(m.numel() for m in self.values())
+
+    def percent_remaining(self) -> float:
+        """Percent of prunable weights kept, over all layers."""
+        return 100.0 * self.kept() / self.size()
+
+
+def _check_fraction(name: str, p: float) -> None:
+    if not 0.0 <= float(p) < 1.0:
+        raise LTError(f"pruning fraction for {name!r} is {p}; it must be in [0, 1) "
+                      "(0.2 prunes 20% of the remaining weights)")
+
+
+def layer_rates(model, rates_by_kind: dict[str, float]) -> dict[str, float]:
+    """Per-layer pruning fractions from per-kind ones, e.g. ``{'fc': 0.2, 'output': 0.1}``."""
+    missing = set(model.prunable.values()) - set(rates_by_kind)
+    if missing:
+        raise LTError(f"no pruning rate for layer kind(s) {sorted(missing)}; give rates for "
+                      f"{sorted(set(model.prunable.values()))}")
+    return {name: float(rates_by_kind[kind]) for name, kind in model.prunable.items()}
+
+
+def _drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> torch.Tensor:
+    """Mark the ``n_drop`` smallest ``scores`` among kept entries as pruned."""
+    flat_keep = keep.flatten().clone()
+    if n_drop > 0:
+        s = scores.flatten().float().masked_fill(~flat_keep, float("inf"))
+        order = torch.argsort(s, stable=True)
+        flat_keep[order[:n_drop]] = False
+    return flat_keep.view_as(keep)
+
+
+def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float],
+                    scope: str = "layer") -> Mask:
+    """Prune by magnitude: remove the fraction ``rates[name]`` of the *remaining* weights
+    with the smallest |w|.
+
+    ``scope='layer'`` prunes each layer on its own (the paper's LeNet and Conv nets).
+    ``scope='global'`` ranks all prunable weights together and removes one fraction
+    (``rates`` must then give the same rate to every layer it prunes; layers with rate 0
+    are left out of the ranking), as the paper does for VGG-19 and ResNet.
+    """
+    for name, p in rates.items():
+        _check_fraction(name, p)
+    unknown = set(rates) - set(mask)
+    if unknown:
+        raise LTError(f"rates name layers the mask does not have: {sorted(unknown)}")
+    new = Mask({name: m.clone() for name, m in mask.items()})
+    if scope == "layer":
+        for name, p in rates.items():
+            keep = mask[name].bool()
+            n_drop = round(p * int(keep.sum()))
+            new[name] = _drop_smallest(weights[name].detach().abs().cpu(), keep, n_drop)
+        return new
+    if scope != "global":
+        raise LTError(f"unknown pruning scope {scope!r}; use 'layer' or 'global'")
+    names = [n for n, p in rates.items() if p > 0]
+    if len({rates[n] for n in names}) > 1:
+        raise LTError("global pruning uses one rate for all pruned layers; got "
+                      f"{ {n: rates[n] for n in names} }")
+    if not names:
+        return new
+    keep = torch.cat([mask[n].bool().flatten() for n in names])
+    scores = torch.cat([weights[n].detach().abs().cpu().flatten() for n in names])
+    flat = _drop_smallest(scores, keep, round(rates[names[0]] * int(keep.sum())))
+    for n, part in zip(names, torch.split(flat, [mask[n].numel() for n in names])):
+        new[n] = part.view_as(mask[n])
+    return new
+
+
+def random_prune(mask: Mask, rates: dict[str, float], seed: int) -> Mask:
+    """Remove the fraction ``rates[name]`` of each layer's remaining weights at random."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return magnitude_prune({n: torch.rand(m.shape, generator=gen) for n, m in mask.items()}, mask, rates)
+
+
+def prune_to_density(weights: dict[str, torch.Tensor], like: Mask) -> Mask:
+    """One-shot pruning: keep, in each layer, the largest-|w| weights, as many as ``like``
+    keeps in that layer. Used to compare one-shot with iterative pruning at equal sparsity."""
+    out = Mask()
+    for name, m in like.items():
+        everything = torch.ones_like(m, dtype=torch.bool)
+        out[name] = _drop_smallest(weights[name].detach().abs().cpu(), everything, m.numel() - int(m.sum()))
+    return out

@@ -1,0 +1,100 @@
+"""The book's standard figures, in one seaborn theme with a colour-blind-safe palette.
+
+Axes of "percent of weights remaining" are logarithmic and run from 100% down, as in
+the paper; every line is a mean over trials with a band of ± one standard deviation,
+and the legend says how many trials stand behind it.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import FixedLocator, NullLocator
+
+_PALETTE = sns.color_palette("colorblind")
+COLORS = {"ticket": _PALETTE[0], "random_reinit": _PALETTE[1], "oneshot": _PALETTE[2],
+          "fine_tune": _PALETTE[0], "random_init": _PALETTE[1], "no_retrain": _PALETTE[7],
+          "dense": (0.2, 0.2, 0.2)}
+LABELS = {"ticket": "winning ticket (iterative)", "random_reinit": "random reinit",
+          "oneshot": "winning ticket (one-shot)", "fine_tune": "pruned + fine-tuned",
+          "random_init": "pruned + retrained from random init", "no_retrain": "pruned, not retrained",
+          "dense": "dense network"}
+METRICS = {"early_stop_iteration": "early-stopping iteration",
+           "early_stop_test_acc": "test accuracy at early stopping (%)",
+           "final_test_acc": "test accuracy at end of training (%)",
+           "val_loss": "validation loss", "test_acc": "test accuracy (%)"}
+
+
+def set_style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": 100, "axes.titlesize": "medium"})
+
+
+def percent_axis(ax, values) -> None:
+    """Log-scaled percent-remaining x axis running from 100% down to the smallest value."""
+    ax.set_xscale("log")
+    levels = sorted({round(float(v), 1) for v in values}, reverse=True)
+    step = -(-len(levels) // 8)  # at most 8 labelled ticks, at the measured levels
+    ticks = levels[::step] + ([levels[-1]] if (len(levels) - 1) % step else [])
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(max(levels) * 1.08, min(levels) / 1.08)
+    ax.set_xlabel("percent of weights remaining (%)")
+
+
+def _scaled(metric, values):
+    return np.asarray(values, dtype=float) * (100.0 if metric.endswith("acc") else 1.0)
+
+
+def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
+    """Mean ± std of ``metric`` over trials against percent of weights remaining, one line
+    per condition. ``frame`` is ``Results.frame()``."""
+    ax = ax or plt.gca()
+    conditions = conditions or [c for c in COLORS if c in set(frame["condition"])]
+    dense = frame[frame["round"] == 0]
+    for cond in conditions:
+        part = frame[frame["condition"] == cond]
+        if cond != "ticket" and len(dense):  # every curve starts from the shared dense network
+            part = pd.concat([dense.assign(condition=cond), part])
+        g = part.groupby("round")
+        pct = g["percent_remaining"].mean().to_numpy()
+        mean = _scaled(metric, g[metric].mean())
+        std = _scaled(metric, g[metric].std(ddof=0).fillna(0))
+        n = int(g["trial"].nunique().min())
+        ax.plot(pct, mean, "o-", ms=3, color=COLORS[cond], label=f"{LABELS.get(cond, cond)} (n={n})")
+        ax.fill_between(pct, mean - std, mean + std, color=COLORS[cond], alpha=0.2, lw=0)
+    percent_axis(ax, frame["percent_remaining"])
+    ax.set_ylabel(METRICS[metric])
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, labels=None):
+    """Mean ± std over trials of a curve against training iterations, one line per
+    (condition, percent remaining): colour by condition, line style by sparsity.
+    ``curves`` is ``Results.curves()`` or a subset; ``labels`` renames conditions."""
+    ax = ax or plt.gca()
+    labels = {**LABELS, **(labels or {})}
+    levels = sorted(curves.percent_remaining.unique(), reverse=True)
+    styles = ["-", "--", ":", "-."]
+    for (cond, pct), part in curves.groupby(["condition", "percent_remaining"], sort=False):
+        dense = pct > 99.99
+        g = part.groupby("iteration")[metric]
+        it = np.asarray(list(g.groups))
+        mean, std = _scaled(metric, g.mean()), _scaled(metric, g.std(ddof=0).fillna(0))
+        color = COLORS["dense" if dense else cond]
+        name = labels["dense"] if dense else f"{labels.get(cond, cond)}, {pct:.1f}%"
+        ax.plot(it, mean, "-" if dense else styles[levels.index(pct) % len(styles)], color=color,
+                label=f"{name} (n={part['trial'].nunique()})")
+        ax.fill_between(it, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+    ax.set_xlabel("training iteration")
+    ax.set_ylabel(METRICS[metric])
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax

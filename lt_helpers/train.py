@@ -1,0 +1,229 @@
+"""The masked training loop, for one network or many at once.
+
+``train(model_name, data, inits, masks, hp, seeds)`` trains ``len(inits)`` networks of
+one architecture, each from its own initial weights, under its own mask, seeing batches
+in its own seeded order. By default they train together as the copies of one batched
+model (see :mod:`lt_helpers.models`); ``batched=False`` trains them one after another.
+Both give the same results (same seeds, same masks, same curves within float rounding).
+
+Pruned weights stay exactly zero for the whole run: they start at zero and their
+gradients are zeroed before every optimizer step, so Adam's moment estimates for them
+stay zero and no update can revive them. Every unpruned weight, of either sign, trains.
+
+Every ``eval_every`` iterations the loop records validation loss and accuracy and test
+accuracy. The run always trains its full length; the **early-stopping iteration** is the
+one of minimum validation loss, and the accuracy reported for it is the test accuracy
+there (the paper's protocol: the test set never chooses anything).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .data import Data
+from .errors import LTError
+from .masks import Mask
+from .models import build
+
+
+@dataclass
+class Hyper:
+    """Training hyperparameters of one run."""
+
+    iterations: int = 6000
+    batch_size: int = 60
+    optimizer: str = "adam"  # 'adam' or 'sgd'
+    lr: float = 1.2e-3
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0
+    eval_every: int = 100
+    warmup: int = 0  # iterations of linear learning-rate warmup from 0
+    lr_drops: list[int] = field(default_factory=list)  # iterations at which lr is divided by 10
+
+    def check(self) -> "Hyper":
+        for name in ("iterations", "batch_size", "eval_every"):
+            if int(getattr(self, name)) < 1:
+                raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
+        if not self.lr > 0:
+            raise LTError(f"learning rate must be positive, got {self.lr}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Run:
+    """What one training run produced."""
+
+    weights: dict[str, torch.Tensor]  # final weights (CPU), as Network.get_copy returns
+    curve: dict[str, list]  # iteration, val_loss, val_acc, test_acc (one entry per evaluation)
+    early_stop_iteration: int
+    early_stop_test_acc: float
+    final_test_acc: float
+    snapshot: dict[str, torch.Tensor] | None = None  # weights at iteration `snapshot_at`
+
+
+def resolve_device(device: str | None = "auto") -> torch.device:
+    """'auto' (or None): CUDA when available, else the CPU. Honours ``LT_DEVICE``."""
+    device = os.environ.get("LT_DEVICE") or device or "auto"
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise LTError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LTError("device 'cuda' was asked for but no GPU is available; use device='auto' or 'cpu'")
+    return dev
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """Progress bars: on in a terminal, off when output is a file or ``LT_PROGRESS=0``."""
+    if progress is not None:
+        return progress
+    if os.environ.get("LT_PROGRESS") is not None:
+        return os.environ["LT_PROGRESS"] not in ("0", "", "false", "no")
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp: Hyper,
+          seeds: list[int], *, batched: bool = True, snapshot_at: int | None = None,
+          progress: bool | None = None, desc: str = "training") -> list[Run]:
+    """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc."""
+    if not (len(inits) == len(masks) == len(seeds)):
+        raise LTError(f"inits, masks and seeds must have one entry per run: got "
+                      f"{len(inits)}, {len(masks)}, {len(seeds)}")
+    if not batched and len(inits) > 1:
+        return [r for i in range(len(inits)) for r in
+                train(model_name, data, inits[i:i + 1], masks[i:i + 1], hp, seeds[i:i + 1],
+                      snapshot_at=snapshot_at, progress=progress, desc=desc)]
+    hp.check()
+    K, device = len(inits), data.device
+    model = build(model_name, data.input_shape, data.num_classes, copies=K).to(device)
+    params = dict(model.named_parameters())
+    stacked = {name: torch.stack([m.check(model)[name] for m in masks]).to(device, torch.float32)
+               for name in model.prunable}
+    with torch.no_grad():
+        for k, w in enumerate(inits):
+            model.set_copy(k, w)
+        for name, m in stacked.items():
+            params[name].mul_(m)
+    pruned = [(params[name], m) for name, m in stacked.items()]
+    model.train()
+
+    opt = _optimizer(model.parameters(), hp, device)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: _lr_factor(it, hp))
+    evals = list(range(0, hp.iterations + 1, hp.eval_every))
+    if evals[-1] != hp.iterations:
+        evals.append(hp.iterations)
+    eval_at = {it: e for e, it in enumerate(evals)}
+    record = torch.zeros(3, K, len(evals), device=device)  # val loss, val acc, test acc
+    batches = _Batches(len(data.y_train), hp.batch_size, seeds, device)
+    snapshot = None
+    bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
+
+    for it in range(hp.iterations + 1):
+        if it == snapshot_at:
+            snapshot = [model.get_copy(k) for k in range(K)]
+        if it in eval_at:
+            e = eval_at[it]
+            record[0, :, e], record[1, :, e] = _evaluate(model, data.x_val, data.y_val)
+            record[2, :, e] = _evaluate(model, data.x_test, data.y_test)[1]
+            bar.update(it - bar.n)
+        if it == hp.iterations:
+            break
+        idx = batches.next()  # [K, batch]
+        out = model(data.x_train[idx])
+        # Sum of per-copy mean losses: each copy's gradient is its own.
+        loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum") / hp.batch_size
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for p, m in pruned:
+            p.grad.mul_(m)
+        opt.step()
+        schedule.step()
+    bar.close()
+
+    val_loss, val_acc, test_acc = record.cpu().tolist()
+    runs = []
+    for k in range(K):
+        best = min(range(len(evals)), key=lambda e: (val_loss[k][e], e))
+        runs.append(Run(
+            weights=model.get_copy(k),
+            curve={"iteration": evals, "val_loss": val_loss[k], "val_acc": val_acc[k], "test_acc": test_acc[k]},
+            early_stop_iteration=evals[best], early_stop_test_acc=test_acc[k][best],
+            final_test_acc=test_acc[k][-1], snapshot=snapshot[k] if snapshot else None))
+    return runs
+
+
+class _Batches:
+    """Each run's own shuffled order over the training set, one epoch at a time,
+    as a ``[runs, batch]`` index tensor on the device (the last partial batch of an
+    epoch is dropped)."""
+
+    def __init__(self, n: int, batch_size: int, seeds: list[int], device):
+        if batch_size > n:
+            raise LTError(f"batch size {batch_size} is larger than the training set ({n} examples)")
+        self.n, self.b, self.device = n, batch_size, device
+        self.gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        self.per_epoch = n // batch_size
+        self.step = self.per_epoch
+
+    def next(self) -> torch.Tensor:
+        if self.step == self.per_epoch:
+            order = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
+            self.order = order[:, : self.per_epoch * self.b].view(len(self.gens), self.per_epoch, self.b).to(self.device)
+            self.step = 0
+        self.step += 1
+        return self.order[:, self.step - 1]
+
+
+@torch.inference_mode()
+def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
+    """Mean loss and accuracy of every copy on (x, y), without leaving the device."""
+    model.eval()
+    K = model.copies
+    loss = torch.zeros(K, device=x.device)
+    correct = torch.zeros(K, device=x.device)
+    for start in range(0, len(y), chunk):
+        xb, yb = x[start:start + chunk], y[start:start + chunk]
+        out = model(xb.expand(K, *xb.shape))  # [K, n, classes]
+        loss += F.cross_entropy(out.transpose(1, 2), yb.expand(K, -1), reduction="none").sum(1)
+        correct += (out.argmax(-1) == yb).sum(1)
+    model.train()
+    return loss / len(y), correct / len(y)
+
+
+def _optimizer(params, hp: Hyper, device):
+    fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
+    if hp.optimizer == "adam":
+        return torch.optim.Adam(params, lr=hp.lr, weight_decay=hp.weight_decay, **fused)
+    return torch.optim.SGD(params, lr=hp.lr, momentum=hp.momentum, weight_decay=hp.weight_decay, **fused)
+
+
+def _lr_factor(it: int, hp: Hyper) -> float:
+    """Linear warmup, then divide by 10 at each of ``lr_drops``."""
+    warm = min(1.0, (it + 1) / hp.warmup) if hp.warmup else 1.0
+    return warm * 0.1 ** sum(it >= d for d in hp.lr_drops)
+
+
+def test_accuracy(model_name: str, data: Data, weights: list[dict], masks: list[Mask] | None = None) -> list[float]:
+    """Test accuracy of networks given as weight dicts (optionally multiplied by masks),
+    evaluated together as copies of one batched model."""
+    model = build(model_name, data.input_shape, data.num_classes, copies=len(weights)).to(data.device)
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for k, w in enumerate(weights):
+            model.set_copy(k, w)
+            for name, m in (masks[k].check(model) if masks else {}).items():
+                params[name][k].mul_(m.to(data.device))
+    return _evaluate(model, data.x_test, data.y_test)[1].tolist()

@@ -1,0 +1,56 @@
+"""Shared fixtures. Tests run offline on MNIST-1D and on tiny files in the real MNIST and
+CIFAR-10 formats, written here."""
+
+import os
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("LT_PROGRESS", "0")
+
+
+@pytest.fixture(scope="session")
+def mnist1d(tmp_path_factory):
+    from lt_helpers import data
+
+    return data.load("mnist1d", data_root=tmp_path_factory.mktemp("data"))
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """Write ``array`` (uint8) in the MNIST idx format: magic, dimensions, raw bytes."""
+    code = {1: 0x0801, 3: 0x0803}[array.ndim]
+    with open(path, "wb") as f:
+        f.write(struct.pack(">I", code))
+        f.write(struct.pack(f">{array.ndim}I", *array.shape))
+        f.write(array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def mnist_root(tmp_path):
+    """A data root holding a 100/30-example MNIST in torchvision's layout."""
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", 100), ("t10k", 30)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
+    return tmp_path
+
+
+@pytest.fixture
+def cifar_root(tmp_path):
+    """A data root holding CIFAR-10's pickled batches (10 images each) in its real format."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"batch_label": name.encode(), b"labels": list(range(10)),
+                 b"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8),
+                 b"filenames": [f"{i}.png".encode() for i in range(10)]}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({b"label_names": [b"airplane"] * 10}, f)
+    return tmp_path

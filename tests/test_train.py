@@ -1,0 +1,117 @@
+import pytest
+import torch
+
+from lt_helpers import masks, models, train
+from lt_helpers.errors import LTError
+from lt_helpers.masks import Mask
+
+HP = train.Hyper(iterations=120, batch_size=60, eval_every=20)
+
+
+def _setup(n, seed=0):
+    net = models.build("lenet_300_100", (1, 40))
+    inits = [models.build("lenet_300_100", (1, 40), seeds=[seed + k]).get_copy(0) for k in range(n)]
+    rates = masks.layer_rates(net, {"fc": 0.5, "output": 0.25})
+    ms = [masks.random_prune(Mask.ones_like(net), rates, seed=seed + k) for k in range(n)]
+    return inits, ms
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_pruned_stay_zero_and_every_kept_weight_trains(mnist1d, optimizer):
+    inits, ms = _setup(1)
+    hp = train.Hyper(iterations=100, eval_every=50, optimizer=optimizer, lr=1e-3 if optimizer == "adam" else 0.05,
+                     weight_decay=1e-4)
+    run = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0])[0]
+    for name, m in ms[0].items():
+        final, start = run.weights[name], inits[0][name]
+        assert torch.count_nonzero(final[~m]) == 0, "a pruned weight came back to life"
+        moved = final != start
+        for sign in (start > 0, start < 0):  # the np.where(w < eps, ...) bug froze every negative weight
+            both = m & sign
+            assert moved[both].float().mean() > 0.9, f"{name}: kept weights of one sign did not train"
+
+
+def test_adam_state_cannot_revive_pruned_weights(mnist1d):
+    """Pruned weights get zero gradient from the first step, so Adam's moment estimates
+    stay zero and no later step moves them: zero mid-run (snapshot) and at the end."""
+    inits, ms = _setup(1)
+    hp = train.Hyper(iterations=80, eval_every=40, lr=0.05)  # a large step would show any leak
+    run = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0], snapshot_at=40)[0]
+    for name, m in ms[0].items():
+        assert torch.all(run.snapshot[name][~m] == 0) and torch.all(run.weights[name][~m] == 0)
+        assert torch.count_nonzero(inits[0][name][~m]) > 0  # they did start non-zero
+
+
+def test_batched_matches_one_at_a_time(mnist1d):
+    inits, ms = _setup(3)
+    together = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[1, 2, 3])
+    alone = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[1, 2, 3], batched=False)
+    for a, b in zip(together, alone):
+        assert a.curve["iteration"] == b.curve["iteration"]
+        assert a.curve["val_loss"] == pytest.approx(b.curve["val_loss"], rel=1e-4, abs=1e-5)
+        assert a.curve["test_acc"] == pytest.approx(b.curve["test_acc"], abs=2e-3)
+        for name in a.weights:
+            assert torch.allclose(a.weights[name], b.weights[name], atol=1e-4)
+    # and the copies really differ from each other (different seeds, masks, data order)
+    assert together[0].curve["val_loss"] != together[1].curve["val_loss"]
+
+
+def test_early_stopping_is_minimum_validation_loss(mnist1d):
+    inits, ms = _setup(2)
+    for run in train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1]):
+        c = run.curve
+        assert c["iteration"] == list(range(0, 121, 20))
+        best = c["val_loss"].index(min(c["val_loss"]))
+        assert run.early_stop_iteration == c["iteration"][best]
+        assert run.early_stop_test_acc == c["test_acc"][best]
+        assert run.final_test_acc == c["test_acc"][-1]
+
+
+def test_same_seed_is_bitwise_identical(mnist1d):
+    inits, ms = _setup(2)
+    a = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[4, 5])
+    b = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[4, 5])
+    for x, y in zip(a, b):
+        assert x.curve == y.curve
+        assert all(torch.equal(x.weights[n], y.weights[n]) for n in x.weights)
+
+
+def test_snapshot_and_test_accuracy(mnist1d):
+    inits, ms = _setup(1)
+    run = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0], snapshot_at=40)[0]
+    assert run.snapshot is not None and not torch.equal(run.snapshot["layers.0.weight"], inits[0]["layers.0.weight"])
+    acc = train.test_accuracy("lenet_300_100", mnist1d, [run.weights], ms)
+    assert acc[0] == pytest.approx(run.final_test_acc, abs=1e-6)
+
+
+def test_learning_rate_schedule():
+    hp = train.Hyper(lr=0.1, warmup=10, lr_drops=[100, 200])
+    assert train._lr_factor(0, hp) == pytest.approx(0.1)
+    assert train._lr_factor(50, hp) == 1.0
+    assert train._lr_factor(150, hp) == pytest.approx(0.1)
+    assert train._lr_factor(250, hp) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("iterations", 0, "iterations"), ("batch_size", -1, "batch_size"), ("optimizer", "rmsprop", "optimizer"),
+    ("lr", 0.0, "learning rate"), ("eval_every", 0, "eval_every")])
+def test_bad_hyperparameters(field, value, message):
+    with pytest.raises(LTError, match=message):
+        train.Hyper(**{field: value}).check()
+
+
+def test_mismatched_lists_and_big_batch(mnist1d):
+    inits, ms = _setup(2)
+    with pytest.raises(LTError, match="one entry per run"):
+        train.train("lenet_300_100", mnist1d, inits, ms[:1], HP, seeds=[0, 1])
+    with pytest.raises(LTError, match="larger than the training set"):
+        train.train("lenet_300_100", mnist1d, inits, ms, train.Hyper(batch_size=10_000), seeds=[0, 1])
+
+
+def test_cuda_request_without_gpu_is_explained(monkeypatch):
+    monkeypatch.delenv("LT_DEVICE", raising=False)
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(LTError, match="no GPU"):
+        train.resolve_device("cuda")
+    assert train.resolve_device("auto").type == "cpu"
