@@ -37,6 +37,13 @@ _RATES = {"lenet_300_100": LENET_RATES}
 
 def get(model: str, dataset: str, preset: str) -> dict:
     """``{'hp': Hyper, 'rounds': int, 'trials': int, 'rates': {kind: fraction}, 'scope': str}``."""
+    from .data import DATASETS
+    from .models import MODELS
+
+    if model not in MODELS:
+        raise LTError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if dataset not in DATASETS:
+        raise LTError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if preset not in PRESETS:
         raise LTError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     key = (model, dataset, preset)

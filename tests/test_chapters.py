@@ -1,0 +1,51 @@
+"""Every chapter executes (nbval, --nbval-lax) with the smoke preset, and the book builds
+with warnings treated as errors."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+ENV = {**os.environ, "LT_PRESET": "smoke", "LT_DATASET": "mnist1d", "LT_DEVICE": "cpu", "LT_PROGRESS": "0"}
+
+
+def test_every_toc_chapter_exists_and_has_parameters():
+    import json
+
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    for name in [c.stem for c in CHAPTERS]:
+        assert f"chapters/{name}" in files, f"{name} is not in _toc.yml"
+    for nb in CHAPTERS:
+        cells = json.loads(nb.read_text())["cells"]
+        assert any("parameters" in c["metadata"].get("tags", []) for c in cells), nb.name
+        assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} has outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_executes(notebook, tmp_path):
+    res = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+                          str(notebook)], capture_output=True, text=True, env=ENV, cwd=notebook.parent)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(tmp_path):
+    jb = Path(sys.executable).with_name("jupyter-book")
+    res = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(tmp_path), "--warningiserror",
+                          "--keep-going"], capture_output=True, text=True, env=ENV)
+    assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
+    html = tmp_path / "_build" / "html"
+    for page in ["chapters/index.html"] + [f"chapters/{c.stem}.html" for c in CHAPTERS]:
+        text = (html / page).read_text()
+        assert "Traceback" not in text, page
+    for c in CHAPTERS:
+        page = (html / "chapters" / f"{c.stem}.html").read_text()
+        assert "<img" in page, f"{c.stem} shows no figure"

@@ -1,0 +1,148 @@
+import json
+
+import pytest
+import torch
+
+from lt_helpers import imp
+from lt_helpers.errors import LTError
+
+SMOKE = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", hyper={"iterations": 60, "eval_every": 20})
+REQUIRED = {"trial", "round", "condition", "percent_remaining", "layer_density", "early_stop_iteration",
+            "early_stop_test_acc", "final_test_acc", "curve"}
+
+
+def _run(mnist1d, **kw):
+    return imp.run_imp(**{**SMOKE, **kw}, data=mnist1d)
+
+
+def test_results_json_contract(mnist1d, tmp_path):
+    res = _run(mnist1d, rounds=3, trials=2, controls=("random_reinit", "oneshot"), out=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["config"]["model"] == "lenet_300_100" and saved["config"]["version"]
+    assert saved["config"]["hyper"]["iterations"] == 60
+    assert len(saved["runs"]) == 2 * (1 + 2 * 3)  # round 0: ticket; rounds 1-2: ticket + 2 controls
+    for r in saved["runs"]:
+        assert REQUIRED <= set(r)
+        assert set(r["curve"]) >= {"iteration", "val_loss", "test_acc"}
+    tickets = [r for r in saved["runs"] if r["condition"] == "ticket" and r["trial"] == 0]
+    assert [round(r["percent_remaining"], 2) for r in tickets] == [100.0, 80.23, 64.4]
+    assert tickets[2]["layer_density"]["layers.0.weight"] == pytest.approx(0.64, abs=1e-3)
+    assert tickets[2]["layer_density"]["layers.2.weight"] == pytest.approx(0.81, abs=1e-3)
+    assert res.frame().shape[0] == len(saved["runs"])
+
+
+def test_controls_share_the_tickets_sparsity(mnist1d):
+    res = _run(mnist1d, rounds=3, trials=1, controls=("random_reinit", "oneshot"))
+    by = {(r["round"], r["condition"]): r for r in res.runs}
+    for rnd in (1, 2):
+        t, rr, os_ = by[(rnd, "ticket")], by[(rnd, "random_reinit")], by[(rnd, "oneshot")]
+        assert rr["layer_density"] == t["layer_density"] == os_["layer_density"]
+        assert rr["curve"]["val_loss"][0] != t["curve"]["val_loss"][0]  # a different init
+
+
+def test_resume_equals_uninterrupted(mnist1d, tmp_path):
+    whole = _run(mnist1d, rounds=3, trials=2, out=tmp_path / "whole")
+    _run(mnist1d, rounds=2, trials=2, out=tmp_path / "parts")
+    resumed = _run(mnist1d, rounds=3, trials=2, out=tmp_path / "parts")  # extends to round 2
+    strip = lambda runs: [{k: v for k, v in r.items()} for r in runs]
+    assert strip(resumed.runs) == strip(whole.runs)
+    for key, m in whole.masks.items():
+        assert all(torch.equal(m[n], resumed.masks[key][n]) for n in m)
+
+
+def test_crash_mid_run_loses_nothing_finished(mnist1d, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = imp.train
+
+    def crashing(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("power cut")
+        return real(*a, **k)
+
+    monkeypatch.setattr(imp, "train", crashing)
+    with pytest.raises(RuntimeError):
+        _run(mnist1d, rounds=4, trials=1, out=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert {r["round"] for r in saved["runs"]} == {0, 1}
+    monkeypatch.setattr(imp, "train", real)
+    calls["n"] = 0
+    seen = []
+    monkeypatch.setattr(imp, "train", lambda *a, **k: seen.append(1) or real(*a, **k))
+    finished = _run(mnist1d, rounds=4, trials=1, out=tmp_path)
+    assert len(seen) == 2  # only rounds 2 and 3 were trained again
+    assert {r["round"] for r in finished.runs} == {0, 1, 2, 3}
+    assert finished.runs[:len(saved["runs"])] == saved["runs"]
+
+
+def test_corrupt_results_are_reported_and_left_alone(mnist1d, tmp_path):
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(imp.ResultsError, match="not a valid results file"):
+        _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    assert (tmp_path / "results.json").read_text() == "{not json"
+
+
+def test_results_from_another_experiment_are_refused(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    before = (tmp_path / "results.json").read_text()
+    with pytest.raises(imp.ResultsError, match="different experiment.*seed"):
+        _run(mnist1d, rounds=2, trials=1, seed=7, out=tmp_path)
+    assert (tmp_path / "results.json").read_text() == before
+
+
+def _agreement(m1, m2):
+    return sum(int((m1[n] == m2[n]).sum()) for n in m1) / sum(m.numel() for m in m1.values())
+
+
+def test_batched_and_one_at_a_time_find_the_same_tickets(mnist1d):
+    """Same seeds, same tickets. Not bit for bit: a copy's elements sit at other offsets
+    in a batched tensor, so vectorized kernels round a few of them differently, and Adam
+    can turn that into a flipped near-tie at the pruning threshold. A batching bug that
+    mixed copies would change a fifth of the mask or more."""
+    a = _run(mnist1d, rounds=3, trials=2)
+    b = _run(mnist1d, rounds=3, trials=2, batched=False)
+    for key in a.masks:
+        assert _agreement(a.masks[key], b.masks[key]) > 0.98, key
+    for x, y in zip(a.runs, b.runs):
+        assert x["percent_remaining"] == y["percent_remaining"]
+        assert x["curve"]["val_loss"] == pytest.approx(y["curve"]["val_loss"], abs=0.02)
+    trial0 = [k for k in a.masks if k[0] == 0]  # the first copy shares its offsets with a lone network
+    assert all(_agreement(a.masks[k], b.masks[k]) == 1.0 for k in trial0)
+
+
+def test_max_copies_splits_without_changing_results(mnist1d):
+    a = _run(mnist1d, rounds=2, trials=3)
+    b = _run(mnist1d, rounds=2, trials=3, max_copies=2)
+    for key in a.masks:
+        assert _agreement(a.masks[key], b.masks[key]) > 0.98, key
+    for x, y in zip(a.runs, b.runs):
+        assert x["curve"]["val_loss"] == pytest.approx(y["curve"]["val_loss"], abs=0.02)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(rounds=0), "rounds must be at least 1"),
+    (dict(trials=0), "trials must be at least 1"),
+    (dict(trials=-2), "trials must be at least 1"),
+    (dict(controls=("shuffle",)), "unknown control"),
+    (dict(preset="huge"), "unknown preset"),
+    (dict(model="vgg99"), "unknown model 'vgg99'; choose one of lenet_300_100"),
+    (dict(max_copies=0), "max_copies"),
+    (dict(hyper={"iterations": 0}), "iterations must be a positive"),
+])
+def test_bad_input(mnist1d, kw, message):
+    with pytest.raises(LTError, match=message):
+        _run(mnist1d, **kw)
+
+
+def test_unwritable_output_folder(mnist1d, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LTError, match="cannot create output folder"):
+        _run(mnist1d, rounds=1, trials=1, out=blocker / "sub")
+
+
+def test_load_results_roundtrip(mnist1d, tmp_path):
+    res = _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    back = imp.load_results(tmp_path)
+    assert back.runs == json.loads(json.dumps(res.runs))
+    assert set(back.masks) == set(res.masks)
