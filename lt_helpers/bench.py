@@ -1,0 +1,151 @@
+"""The speed benchmark behind ``make bench``: one table, measured side by side in one run.
+
+Columns, per workload (LeNet-300-100 on MNIST-shaped data and the MNIST-1D MLP, batch 60):
+
+* ``reference``: a loop written the way common implementations are: a torchvision-style
+  ``Dataset`` that converts every example (through PIL for images), a ``DataLoader``,
+  ``nn.Linear`` layers, Adam, and the masks re-applied to the weights after every step.
+* ``lt_helpers K=1``: :func:`lt_helpers.train.train` with one network.
+* ``lt_helpers K=8`` / ``K=32``: the same with 8 or 32 networks trained as one batched model.
+
+``ms/step`` is wall time per training step *per network* (evaluation excluded), so a
+batched step of K networks counts K network-steps; ``speed-up`` is the reference's
+ms/step divided by the row's. A last line times chapter 3's full MNIST-1D experiment
+(``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 6,000 iterations),
+unless ``--skip-chapter``.
+
+Run: ``python -m lt_helpers.bench [--device cuda] [--steps 300] [--skip-chapter]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import imp, masks, models
+from .data import Data, load
+from .train import Hyper, resolve_device, train
+
+
+class PerExampleDataset(torch.utils.data.Dataset):
+    """What common implementations do: keep raw arrays, convert each example on access."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, images: bool):
+        from torchvision import transforms
+
+        self.x, self.y, self.images = x, y, images
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        if self.images:
+            from PIL import Image
+
+            return self.transform(Image.fromarray(self.x[i], mode="L")), int(self.y[i])
+        return torch.tensor(self.x[i], dtype=torch.float32), int(self.y[i])
+
+
+def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, device) -> float:
+    """ms per training step of the reference loop (DataLoader + nn.Linear + re-masking)."""
+    loader = torch.utils.data.DataLoader(PerExampleDataset(x, y, images), batch_size=60, shuffle=True,
+                                         drop_last=True)
+    fan_in = int(np.prod(x.shape[1:]))
+    net = nn.Sequential(nn.Flatten(), nn.Linear(fan_in, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
+                        nn.Linear(100, 10)).to(device)
+    layer_masks = [(m.weight, (torch.rand_like(m.weight) > 0.5).float()) for m in net if isinstance(m, nn.Linear)]
+    opt = torch.optim.Adam(net.parameters(), lr=1.2e-3)
+    done, start = -10, None  # 10 warm-up steps
+    while done < steps:
+        for xb, yb in loader:
+            if done == 0:
+                _sync(device)
+                start = time.perf_counter()
+            xb, yb = xb.to(device), yb.to(device)
+            loss = nn.functional.cross_entropy(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for w, m in layer_masks:
+                    w.mul_(m)
+            done += 1
+            if done == steps:
+                break
+    _sync(device)
+    return 1e3 * (time.perf_counter() - start) / steps
+
+
+def lt_step_ms(data: Data, copies: int, steps: int) -> float:
+    """ms per training step per network of lt_helpers.train with ``copies`` networks."""
+    net = models.build("lenet_300_100", data.input_shape)
+    rates = masks.layer_rates(net, {"fc": 0.5, "output": 0.25})
+    ms = [masks.random_prune(masks.Mask.ones_like(net), rates, seed=k) for k in range(copies)]
+    inits = [models.build("lenet_300_100", data.input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
+
+    def timed(iterations):
+        _sync(data.device)
+        t = time.perf_counter()
+        train("lenet_300_100", data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations),
+              seeds=list(range(copies)), progress=False)
+        _sync(data.device)
+        return time.perf_counter() - t
+
+    timed(10)  # warm-up
+    # Difference of a long and a short run: per-step time without set-up and the two evaluations.
+    return 1e3 * (timed(steps + 20) - timed(20)) / steps / copies
+
+
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
+    """Random 28x28 uint8 images and labels: MNIST's shapes and formats, no download."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    xt = (torch.from_numpy(x).float().unsqueeze(1) / 255 - 0.1307) / 0.3081
+    yt = torch.from_numpy(y).long()
+    return x, y, Data("mnist", xt, yt, xt[:500], yt[:500], xt[:1000], yt[:1000]).to(device)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
+    p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
+    args = p.parse_args(argv)
+    device = resolve_device(args.device)
+    print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
+
+    x, y, mnist_like = _mnist_shaped(10_000, device)
+    m1d = load("mnist1d", device=device)
+    x1d = m1d.x_train.squeeze(1).cpu().numpy()
+    y1d = m1d.y_train.cpu().numpy()
+    workloads = [("LeNet-300-100, MNIST-shaped", x, y, True, mnist_like),
+                 ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d)]
+    print(f"{'workload':30s} {'method':18s} {'ms/step':>9s} {'speed-up':>9s}")
+    for name, xs, ys, images, data in workloads:
+        ref = reference_step_ms(xs, ys, images, args.steps, device)
+        print(f"{name:30s} {'reference':18s} {ref:9.3f} {1.0:8.2f}x", flush=True)
+        for k in (1, 8, 32):
+            ms = lt_step_ms(data, k, max(50, args.steps // (4 if k > 1 else 1)))
+            print(f"{name:30s} {f'lt_helpers K={k}':18s} {ms:9.3f} {ref / ms:8.2f}x", flush=True)
+    if not args.skip_chapter:
+        t = time.perf_counter()
+        imp.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),
+                    data=m1d, progress=False)
+        print(f"\nchapter 3, full MNIST-1D experiment (paper preset: 5 trials, ticket + random reinit, "
+              f"16 levels x 6,000 iterations): {time.perf_counter() - t:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
