@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PRESET ?= quick
+BENCH_ARGS ?= --bf16
 
 .PHONY: book test bench clean
 
@@ -23,7 +24,7 @@ test: $(BIN)/activate
 
 ## bench: the side-by-side speed benchmark
 bench: $(BIN)/activate
-	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench
+	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf _build

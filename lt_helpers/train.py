@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -45,6 +46,10 @@ class Hyper:
     eval_every: int = 100
     warmup: int = 0  # iterations of linear learning-rate warmup from 0
     lr_drops: list[int] = field(default_factory=list)  # iterations at which lr is divided by 10
+    # Mixed precision: 'auto' is bf16 autocast on a GPU that supports it (fp16 with loss
+    # scaling on older GPUs) and fp32 on the CPU; 'bf16' on a CPU with AVX512-BF16 is
+    # faster but rounds differently.
+    precision: str = "auto"
 
     def check(self) -> "Hyper":
         for name in ("iterations", "batch_size", "eval_every"):
@@ -52,6 +57,8 @@ class Hyper:
                 raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.optimizer not in ("adam", "sgd"):
             raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise LTError(f"unknown precision {self.precision!r}; use 'auto', 'fp32', 'bf16' or 'fp16'")
         if not self.lr > 0:
             raise LTError(f"learning rate must be positive, got {self.lr}")
         return self
@@ -97,8 +104,14 @@ def progress_enabled(progress: bool | None) -> bool:
 
 def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp: Hyper,
           seeds: list[int], *, batched: bool = True, snapshot_at: int | None = None,
-          progress: bool | None = None, desc: str = "training") -> list[Run]:
-    """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc."""
+          progress: bool | None = None, desc: str = "training", threads: int | None = None) -> list[Run]:
+    """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc.
+
+    On the CPU, batched networks are split into one group per CPU thread (``threads``,
+    default ``torch.get_num_threads()``); each group is one batched model trained in its
+    own Python thread with single-threaded kernels. Small matrix products parallelize
+    poorly inside one kernel and well across groups (1.4-1.7x on 2 cores).
+    """
     if not (len(inits) == len(masks) == len(seeds)):
         raise LTError(f"inits, masks and seeds must have one entry per run: got "
                       f"{len(inits)}, {len(masks)}, {len(seeds)}")
@@ -107,6 +120,40 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
                 train(model_name, data, inits[i:i + 1], masks[i:i + 1], hp, seeds[i:i + 1],
                       snapshot_at=snapshot_at, progress=progress, desc=desc)]
     hp.check()
+    K = len(inits)
+    n_groups = min(K, threads or torch.get_num_threads()) if data.device.type == "cpu" else 1
+    groups = [list(range(g * K // n_groups, (g + 1) * K // n_groups)) for g in range(n_groups)]
+    bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
+    pick = lambda items, idx: [items[i] for i in idx]
+    if n_groups == 1:
+        runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar)
+    else:
+        runs, errors, before = [None] * K, [], torch.get_num_threads()
+
+        def work(g, idx):
+            try:
+                torch.set_num_threads(1)
+                out = _train_batch(model_name, data, pick(inits, idx), pick(masks, idx), hp, pick(seeds, idx),
+                                   snapshot_at, bar if g == 0 else None)
+                for i, r in zip(idx, out):
+                    runs[i] = r
+            except BaseException as err:  # re-raised in the caller's thread
+                errors.append(err)
+
+        workers = [threading.Thread(target=work, args=(g, idx)) for g, idx in enumerate(groups)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        torch.set_num_threads(before)
+        if errors:
+            raise errors[0]
+    bar.close()
+    return runs
+
+
+def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) -> list[Run]:
+    """Train the networks as copies of one batched model (the loop itself)."""
     K, device = len(inits), data.device
     model = build(model_name, data.input_shape, data.num_classes, copies=K).to(device)
     params = dict(model.named_parameters())
@@ -117,11 +164,15 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
             model.set_copy(k, w)
         for name, m in stacked.items():
             params[name].mul_(m)
-    pruned = [(params[name], m) for name, m in stacked.items()]
+    pruned, keep = [params[name] for name in stacked], list(stacked.values())
     model.train()
+    amp = _autocast(hp.precision, device)
+    scaler = torch.amp.GradScaler(device.type) if amp.fast_dtype == torch.float16 and amp._enabled else None
 
     opt = _optimizer(model.parameters(), hp, device)
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: _lr_factor(it, hp))
+    # A constant learning rate needs no scheduler (and saves its per-step Python).
+    schedule = (torch.optim.lr_scheduler.LambdaLR(opt, lambda it: _lr_factor(it, hp))
+                if hp.warmup or hp.lr_drops else None)
     evals = list(range(0, hp.iterations + 1, hp.eval_every))
     if evals[-1] != hp.iterations:
         evals.append(hp.iterations)
@@ -129,29 +180,35 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     record = torch.zeros(3, K, len(evals), device=device)  # val loss, val acc, test acc
     batches = _Batches(len(data.y_train), hp.batch_size, seeds, device)
     snapshot = None
-    bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
 
     for it in range(hp.iterations + 1):
         if it == snapshot_at:
             snapshot = [model.get_copy(k) for k in range(K)]
         if it in eval_at:
             e = eval_at[it]
-            record[0, :, e], record[1, :, e] = _evaluate(model, data.x_val, data.y_val)
-            record[2, :, e] = _evaluate(model, data.x_test, data.y_test)[1]
-            bar.update(it - bar.n)
+            with amp:
+                record[0, :, e], record[1, :, e] = _evaluate(model, data.x_val, data.y_val)
+                record[2, :, e] = _evaluate(model, data.x_test, data.y_test)[1]
+            if bar is not None:
+                bar.update(it - bar.n)
         if it == hp.iterations:
             break
         idx = batches.next()  # [K, batch]
-        out = model(data.x_train[idx])
-        # Sum of per-copy mean losses: each copy's gradient is its own.
-        loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum") / hp.batch_size
+        with amp:
+            out = model(data.x_train[idx])
+            # Sum of per-copy mean losses: each copy's gradient is its own.
+            loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum") / hp.batch_size
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        for p, m in pruned:
-            p.grad.mul_(m)
-        opt.step()
-        schedule.step()
-    bar.close()
+        (scaler.scale(loss) if scaler else loss).backward()
+        for p, m in zip(pruned, keep):
+            p.grad.mul_(m)  # pruned weights get no gradient
+        if scaler:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        if schedule is not None:
+            schedule.step()
 
     val_loss, val_acc, test_acc = record.cpu().tolist()
     runs = []
@@ -201,6 +258,17 @@ def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
         correct += (out.argmax(-1) == yb).sum(1)
     model.train()
     return loss / len(y), correct / len(y)
+
+
+def _autocast(precision: str, device: torch.device) -> torch.autocast:
+    """The autocast context for ``precision`` on ``device`` (disabled for fp32)."""
+    if precision == "auto":
+        if device.type == "cuda":
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        else:
+            precision = "fp32"
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    return torch.autocast(device.type, dtype=dtype, enabled=precision != "fp32")
 
 
 def _optimizer(params, hp: Hyper, device):
