@@ -16,7 +16,7 @@ $(BIN)/activate: requirements.txt pyproject.toml
 
 ## book: build the HTML book into _build/html, executing every chapter (LT_PRESET=$(PRESET))
 book: $(BIN)/activate
-	LT_PRESET=$(PRESET) LT_PROGRESS=0 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	LT_PRESET=$(PRESET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 
 ## test: unit tests, every chapter under nbval, and the book build (smoke preset)
 test: $(BIN)/activate

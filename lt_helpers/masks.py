@@ -84,7 +84,7 @@ def _drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> tor
 def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float],
                     scope: str = "layer") -> Mask:
     """Prune by magnitude: remove the fraction ``rates[name]`` of the *remaining* weights
-    with the smallest |w|.
+    with the smallest ``|w|``.
 
     ``scope='layer'`` prunes each layer on its own (the paper's LeNet and Conv nets).
     ``scope='global'`` ranks all prunable weights together and removes one fraction
@@ -126,7 +126,7 @@ def random_prune(mask: Mask, rates: dict[str, float], seed: int) -> Mask:
 
 
 def prune_to_density(weights: dict[str, torch.Tensor], like: Mask) -> Mask:
-    """One-shot pruning: keep, in each layer, the largest-|w| weights, as many as ``like``
+    """One-shot pruning: keep, in each layer, the largest-``|w|`` weights, as many as ``like``
     keeps in that layer. Used to compare one-shot with iterative pruning at equal sparsity."""
     out = Mask()
     for name, m in like.items():

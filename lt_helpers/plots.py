@@ -98,3 +98,19 @@ def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, label
         ax.set_title(title)
     ax.legend(fontsize="small")
     return ax
+
+
+def init_histogram(theta0, mask, ax=None, title=None):
+    """Histogram of one layer's initial weights, split into kept and pruned by ``mask``."""
+    if ax is None:
+        _, ax = plt.subplots()
+    w, m = theta0.flatten().numpy(), mask.flatten().numpy()
+    bins = np.linspace(w.min(), w.max(), 60)
+    ax.hist(w[m], bins=bins, color=COLORS["ticket"], alpha=0.7, label=f"kept ({m.mean():.1%})")
+    ax.hist(w[~m], bins=bins, color=COLORS["random_reinit"], alpha=0.5, label="pruned")
+    ax.set_xlabel("initial weight value (θ0)")
+    ax.set_ylabel("number of weights")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax

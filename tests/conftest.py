@@ -4,6 +4,9 @@ CIFAR-10 formats, written here."""
 import os
 import pickle
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,3 +57,19 @@ def cifar_root(tmp_path):
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({b"label_names": [b"airplane"] * 10}, f)
     return tmp_path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE_ENV = {**os.environ, "LT_PRESET": "smoke", "LT_DATASET": "mnist1d", "LT_DEVICE": "cpu", "LT_PROGRESS": "0",
+             "LT_STATIC": "1"}
+
+
+@pytest.fixture(scope="session")
+def book_html(tmp_path_factory):
+    """Build the book once (smoke preset, warnings are errors) and return its html folder."""
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    res = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out), "--warningiserror",
+                          "--keep-going"], capture_output=True, text=True, env=SMOKE_ENV)
+    assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
+    return out / "_build" / "html"

@@ -1,0 +1,56 @@
+"""ipywidgets explorers that degrade to a figure.
+
+In Jupyter or Colab an explorer shows controls and redraws its figure as they change. A
+static build (``LT_STATIC=1``, set by ``make book`` and the tests) has no kernel to answer
+the controls, so there the explorer draws its default view as an ordinary figure instead:
+no page of the book shows an empty widget.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib.pyplot as plt
+
+
+def static() -> bool:
+    """Is this a build without a live kernel (or a Python without ipywidgets)?"""
+    if os.environ.get("LT_STATIC", "0") not in ("0", "", "false"):
+        return True
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def explore(draw, **controls):
+    """``draw(**values)`` under ipywidgets ``controls`` (name -> widget), or, when
+    :func:`static`, once with each control's current value."""
+    if static():
+        draw(**{name: widget.value for name, widget in controls.items()})
+        plt.show()
+        return None
+    from ipywidgets import interact
+
+    def redraw(**values):
+        draw(**values)
+        plt.show()
+
+    return interact(redraw, **controls)
+
+
+def survivors_explorer(results, trial: int = 0):
+    """Pick a pruning round and a layer; see the initial weights θ0 of that layer split
+    into the ones the ticket keeps and the ones pruned so far."""
+    import ipywidgets as w
+
+    from .plots import init_histogram
+
+    rounds = sorted(r for t, r in results.masks if t == trial)
+    layers = list(results.masks[(trial, 0)])
+    return explore(
+        lambda round, layer: init_histogram(results.theta0[trial][layer], results.masks[(trial, round)][layer],
+                                            title=f"trial {trial}, round {round}: {layer}"),
+        round=w.SelectionSlider(options=rounds, value=rounds[len(rounds) // 2], description="round"),
+        layer=w.Dropdown(options=layers, value=layers[0], description="layer"))
