@@ -178,6 +178,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
         evals.append(hp.iterations)
     eval_at = {it: e for e, it in enumerate(evals)}
     record = torch.zeros(3, K, len(evals), device=device)  # val loss, val acc, test acc
+    x_eval, y_eval, n_val = torch.cat([data.x_val, data.x_test]), torch.cat([data.y_val, data.y_test]), len(data.y_val)
     batches = _Batches(len(data.y_train), hp.batch_size, seeds, device)
     snapshot = None
 
@@ -186,9 +187,11 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
             snapshot = [model.get_copy(k) for k in range(K)]
         if it in eval_at:
             e = eval_at[it]
-            with amp:
-                record[0, :, e], record[1, :, e] = _evaluate(model, data.x_val, data.y_val)
-                record[2, :, e] = _evaluate(model, data.x_test, data.y_test)[1]
+            with amp:  # validation and test in one pass
+                loss, correct = _evaluate(model, x_eval, y_eval)
+            record[0, :, e] = loss[:, :n_val].mean(1)
+            record[1, :, e] = correct[:, :n_val].mean(1)
+            record[2, :, e] = correct[:, n_val:].mean(1)
             if bar is not None:
                 bar.update(it - bar.n)
         if it == hp.iterations:
@@ -246,18 +249,17 @@ class _Batches:
 
 @torch.inference_mode()
 def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
-    """Mean loss and accuracy of every copy on (x, y), without leaving the device."""
+    """Per-example loss and correctness ``[copies, examples]`` of every copy on (x, y),
+    without leaving the device."""
     model.eval()
-    K = model.copies
-    loss = torch.zeros(K, device=x.device)
-    correct = torch.zeros(K, device=x.device)
+    K, losses, correct = model.copies, [], []
     for start in range(0, len(y), chunk):
         xb, yb = x[start:start + chunk], y[start:start + chunk]
         out = model(xb.expand(K, *xb.shape))  # [K, n, classes]
-        loss += F.cross_entropy(out.transpose(1, 2), yb.expand(K, -1), reduction="none").sum(1)
-        correct += (out.argmax(-1) == yb).sum(1)
+        losses.append(F.cross_entropy(out.transpose(1, 2), yb.expand(K, -1), reduction="none"))
+        correct.append((out.argmax(-1) == yb).float())
     model.train()
-    return loss / len(y), correct / len(y)
+    return torch.cat(losses, 1), torch.cat(correct, 1)
 
 
 def _autocast(precision: str, device: torch.device) -> torch.autocast:
@@ -294,4 +296,4 @@ def test_accuracy(model_name: str, data: Data, weights: list[dict], masks: list[
             model.set_copy(k, w)
             for name, m in (masks[k].check(model) if masks else {}).items():
                 params[name][k].mul_(m.to(data.device))
-    return _evaluate(model, data.x_test, data.y_test)[1].tolist()
+    return _evaluate(model, data.x_test, data.y_test)[1].mean(1).tolist()
