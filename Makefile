@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 PRESET ?= quick
 BENCH_ARGS ?= --bf16
 
-.PHONY: book test bench clean
+DATASET ?= auto
+OUT ?= out
+
+.PHONY: book test bench results clean
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +28,10 @@ test: $(BIN)/activate
 ## bench: the side-by-side speed benchmark
 bench: $(BIN)/activate
 	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench $(BENCH_ARGS)
+
+## results: every chapter headless via papermill (make results PRESET=paper DATASET=mnist)
+results: $(BIN)/activate
+	LT_PROGRESS=0 LT_STATIC=1 $(BIN)/python -m lt_helpers results --preset $(PRESET) --dataset $(DATASET) --out $(OUT)
 
 clean:
 	rm -rf _build

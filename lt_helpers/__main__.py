@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
+    res = sub.add_parser("results", help="execute every chapter headless with papermill (make results)")
+    res.add_argument("--preset", default="quick", help=f"one of: {', '.join(presets.PRESETS)}")
+    res.add_argument("--dataset", default="auto", help=f"one of: {', '.join(data.DATASETS)}, or auto")
+    res.add_argument("--trials", type=int, default=None, help="override each chapter's trials")
+    res.add_argument("--device", default=None, help="auto, cpu or cuda")
+    res.add_argument("--out", default="out", help="folder for executed notebooks, logs, results and summary")
+    res.add_argument("chapters", nargs="*", help="notebooks to run (default: every numbered chapter)")
     return p
 
 
@@ -57,11 +64,19 @@ def main(argv=None) -> int:
                     print(f"{name:16s} input {str(shape):12s} {sum(counts.values()):>10,d} prunable weights  "
                           + "  ".join(f"{k}={v:,d}" for k, v in counts.items()))
             return 0
+        if args.command == "results":
+            from .headless import main as run_results
+
+            if args.preset not in presets.PRESETS:
+                raise LTError(f"unknown preset {args.preset!r}; choose one of {', '.join(presets.PRESETS)}")
+            if args.dataset not in (*data.DATASETS, "auto"):
+                raise LTError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(data.DATASETS)} or auto")
+            return run_results(args)
         from .imp import run_imp
 
         dataset = data.resolve(args.dataset, args.model, data_root=args.data_root)
         controls = [c for c in args.controls if c != "none"]
-        hyper = {k: v for k, v in (("iterations", args.iterations), ("precision", args.precision)) if v}
+        hyper = {k: v for k, v in (("iterations", args.iterations), ("precision", args.precision)) if v is not None}
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper)

@@ -57,15 +57,15 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
     return ch
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """myst-nb's ``glue`` where it is installed (the book build), else a no-op, so a
-    chapter runs the same in Colab; the value is returned for use in code."""
+    chapter runs the same in Colab. Returns nothing, so a glue call ending a cell adds no
+    output to the page."""
     try:
         from myst_nb import glue as _glue
     except ImportError:
-        return value
+        return
     _glue(name, _Text(value) if isinstance(value, str) else value, display=display)
-    return value
 
 
 class _Text(str):
@@ -76,3 +76,20 @@ class _Text(str):
 
     def __repr__(self):
         return str(self)
+
+
+def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
+    """Write a chapter's records to ``out_dir/results.json`` (atomically), when a folder is
+    given: headless runs (``make results``) collect every chapter's numbers this way."""
+    if not out_dir:
+        return
+    import json
+    from pathlib import Path
+
+    from .imp import _atomic_write
+
+    config = dict(model=ch.model, dataset=ch.dataset, preset=ch.preset, trials=ch.trials, seed=ch.seed,
+                  hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__, **extra)
+    path = Path(out_dir) / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda p: p.write_text(json.dumps({"config": config, "runs": runs}, indent=1)))

@@ -85,6 +85,9 @@ def load(name: str, *, data_root=None, device="cpu", download: bool | None = Non
         raise LTError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
                       "(or 'auto' where a chapter accepts it)")
     root = Path(data_root) if data_root is not None else default_root()
+    if root.exists() and not root.is_dir():
+        raise LTError(f"data root {root} is a file, not a folder; pass the folder that holds the datasets "
+                      "(--data-root), or leave it out to use the cache")
     if root.exists() and not os.access(root, os.R_OK):
         raise LTError(f"data root {root} is not readable; fix its permissions or pass another "
                       "--data-root")

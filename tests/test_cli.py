@@ -49,3 +49,36 @@ def test_bad_input_gives_one_clear_line(tmp_path, args, message):
 def test_models_command_lists_weight_counts():
     out = cli("models").stdout
     assert "lenet_300_100" in out and "266,200" in out and "43,000" in out
+
+
+def test_sigkill_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    """Kill a real CLI run (SIGKILL, no clean-up) after its first finished round; the rerun
+    recomputes nothing finished and ends with the same results.json as a run never killed."""
+    import signal
+    import time
+
+    def args(out):
+        return [sys.executable, "-m", "lt_helpers", "imp", "--preset", "smoke", "--rounds", "4", "--trials", "2",
+                "--iterations", "300", "--controls", "random_reinit", "--device", "cpu", "--out", str(out)]
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(args(killed), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (killed / "results.json").exists():
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = json.loads((killed / "results.json").read_text())
+    done = {r["round"] for r in partial["runs"]}
+    assert 0 in done and 3 not in done
+    resumed = subprocess.run(args(killed), env=ENV, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    clean = subprocess.run(args(tmp_path / "clean"), env=ENV, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    a = json.loads((killed / "results.json").read_text())
+    b = json.loads((tmp_path / "clean" / "results.json").read_text())
+    assert a == b  # same seeds, CPU: bitwise-identical masks and curves
+    assert a["runs"][:len(partial["runs"])] == partial["runs"]  # finished rounds kept as they were

@@ -1,0 +1,105 @@
+"""A table of bad inputs across the command line and the API: each gives one clear message
+that names the fix (the CLI: exit status 2, no traceback) and loses nothing already written."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from lt_helpers import data, imp, masks, models, train
+from lt_helpers.errors import LTError
+
+ENV = {**os.environ, "LT_PROGRESS": "0", "LT_DEVICE": ""}
+BASE = ["imp", "--preset", "smoke", "--rounds", "2", "--trials", "1", "--iterations", "30"]
+
+CLI_CASES = [  # (extra arguments, what the message must say)
+    (["--model", "alexnet"], "unknown model 'alexnet'; choose one of lenet_300_100"),
+    (["--dataset", "svhn"], "unknown dataset 'svhn'; choose one of mnist1d, mnist, cifar10"),
+    (["--preset", "fast"], "unknown preset 'fast'; choose one of smoke, quick, paper"),
+    (["--rounds", "0"], "rounds must be at least 1"),
+    (["--trials", "-1"], "trials must be at least 1"),
+    (["--controls", "shuffle"], "unknown control(s) ['shuffle']; choose from random_reinit, oneshot"),
+    (["--iterations", "0"], "iterations must be a positive integer"),
+    (["--device", "tpu"], "unknown device 'tpu': use 'auto', 'cpu' or 'cuda'"),
+    (["--dataset", "mnist", "--data-root", "{empty}", "--out", "{fresh}"], "use dataset='mnist1d'"),
+    (["--data-root", "{file}"], "is a file, not a folder"),
+    (["--out", "{file}/sub"], "cannot create output folder"),
+    (["--seed", "7"], "belongs to a different experiment (seed: 0 there, 7 now)"),
+    (["--out", "{corrupt}"], "is not a valid results file"),
+    (["--precision", "int8"], "argument --precision: invalid choice: 'int8'"),
+    (["--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
+]
+if not torch.cuda.is_available():
+    CLI_CASES.append((["--device", "cuda"], "no GPU is available; use device='auto' or 'cpu'"))
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A folder holding a finished smoke run (seed 0)."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    res = subprocess.run([sys.executable, "-m", "lt_helpers", *BASE, "--out", str(out)], capture_output=True,
+                         text=True, env=ENV)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.mark.parametrize("extra, message", CLI_CASES, ids=[" ".join(a) for a, _ in CLI_CASES])
+def test_cli_bad_input(extra, message, finished, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(finished, out)
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "results.json").write_text("{truncated")
+    fill = {"{empty}": str(tmp_path / "empty"), "{file}": str(tmp_path / "file"), "{corrupt}": str(tmp_path / "corrupt"),
+            "{fresh}": str(tmp_path / "fresh")}
+    extra = [fill.get(a, a.replace("{file}", str(tmp_path / "file"))) for a in extra]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    res = subprocess.run([sys.executable, "-m", "lt_helpers", *BASE, "--out", str(out), *extra],
+                         capture_output=True, text=True, env=ENV)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len([l for l in res.stderr.splitlines() if l.startswith("error") or ": error:" in l]) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing already written was lost
+    assert (tmp_path / "corrupt" / "results.json").read_text() == "{truncated"  # left untouched
+
+
+@pytest.fixture(scope="module")
+def net():
+    return models.build("lenet_300_100", (1, 40))
+
+
+def _api_cases(net, mnist1d, tmp_path):
+    ones = masks.Mask.ones_like(net)
+    w = net.get_copy(0)
+    return [
+        (lambda: masks.Mask({**ones, "layers.0.weight": torch.ones(3, 3)}).check(net), "has shape (3, 3)"),
+        (lambda: masks.magnitude_prune(w, ones, {"layers.0.weight": 1.0}), "it must be in [0, 1)"),
+        (lambda: masks.magnitude_prune(w, ones, {"layers.9.weight": 0.2}), "rates name layers the mask does not have"),
+        (lambda: masks.layer_rates(net, {"fc": 0.2}), "no pruning rate for layer kind(s) ['output']"),
+        (lambda: models.build("lenet_300_100", (1, 40), copies=0), "copies must be at least 1"),
+        (lambda: net.set_copy(0, models.build("lenet_300_100", (1, 28, 28)).get_copy(0)), "the model expects"),
+        (lambda: train.Hyper(lr=-1.0).check(), "learning rate must be positive"),
+        (lambda: train.Hyper(precision="fp8").check(), "unknown precision 'fp8'"),
+        (lambda: train.train("lenet_300_100", mnist1d, [w], [ones], train.Hyper(batch_size=99_999), seeds=[0]),
+         "larger than the training set"),
+        (lambda: train.train("lenet_300_100", mnist1d, [w, w], [ones], train.Hyper(), seeds=[0]),
+         "one entry per run"),
+        (lambda: imp.load_results(tmp_path / "nowhere"), "no results file"),
+        (lambda: imp.run_imp(dataset="mnist", preset="smoke", data=mnist1d), "data holds 'mnist1d'"),
+        (lambda: data.load("mnist1d", data_root=tmp_path / "file"), "is a file, not a folder"),
+    ]
+
+
+def test_api_bad_input_table(net, mnist1d, tmp_path):
+    (tmp_path / "file").write_text("x")
+    cases = _api_cases(net, mnist1d, tmp_path)
+    assert len(cases) + len(CLI_CASES) >= 20
+    for call, message in cases:
+        with pytest.raises(LTError) as err:
+            call()
+        assert message in str(err.value), (message, str(err.value))
