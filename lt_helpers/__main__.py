@@ -50,6 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("--device", default=None, help="auto, cpu or cuda")
     res.add_argument("--out", default="out", help="folder for executed notebooks, logs, results and summary")
     res.add_argument("chapters", nargs="*", help="notebooks to run (default: every numbered chapter)")
+    sw = sub.add_parser("sweep", help="run a grid of IMP experiments as tasks on Ray (pip install lt_helpers[ray])")
+    sw.add_argument("--models", nargs="+", default=["lenet_300_100"], help=f"from: {', '.join(models.MODELS)}")
+    sw.add_argument("--datasets", nargs="+", default=["mnist1d"], help=f"from: {', '.join(data.DATASETS)}")
+    sw.add_argument("--presets", nargs="+", default=["quick"], help=f"from: {', '.join(presets.PRESETS)}")
+    sw.add_argument("--seeds", nargs="+", type=int, default=[0], help="one task per seed")
+    sw.add_argument("--conditions", nargs="+", default=["random_reinit"],
+                    help="ticket (tickets only), random_reinit or oneshot (tickets plus that control)")
+    sw.add_argument("--rounds", type=int, default=None, help="override the presets' rounds")
+    sw.add_argument("--trials", type=int, default=None, help="override the presets' trials")
+    sw.add_argument("--iterations", type=int, default=None, help="override the presets' iterations")
+    sw.add_argument("--out", required=True, help="folder for every task's results and sweep.csv")
+    sw.add_argument("--address", default=None, help="an existing Ray cluster (e.g. ray://host:10001); "
+                                                    "default: start Ray on this machine")
+    sw.add_argument("--num-cpus", type=int, default=None, help="CPUs for a local Ray (default: all)")
     return p
 
 
@@ -64,6 +78,10 @@ def main(argv=None) -> int:
                     print(f"{name:16s} input {str(shape):12s} {sum(counts.values()):>10,d} prunable weights  "
                           + "  ".join(f"{k}={v:,d}" for k, v in counts.items()))
             return 0
+        if args.command == "sweep":
+            from .sweep import main as run_sweep
+
+            return run_sweep(args)
         if args.command == "results":
             from .headless import main as run_results
 

@@ -1,0 +1,106 @@
+"""Grids of IMP runs on Ray: ``python -m lt_helpers sweep``.
+
+A sweep is the product models × datasets × presets × seeds × conditions; each cell is one
+independent task, an :func:`lt_helpers.imp.run_imp` run writing to its own folder
+``OUT/<model>-<dataset>-<preset>-seed<seed>-<condition>``. Ray runs the tasks (one GPU
+each when the cluster has GPUs, else one CPU each) and retries a failed task, which then
+resumes from its folder instead of starting over. The per-round means of every task are
+gathered into one table, ``OUT/sweep.csv``.
+
+Ray is optional: ``pip install lt_helpers[ray]`` (or ``pip install ray``). With
+``--address`` the tasks go to an existing cluster; then ``OUT`` must be a folder every
+node can reach (a shared file system).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from .errors import LTError
+
+
+def grid(models, datasets, presets, seeds, conditions) -> list[dict]:
+    """Every combination, as task specifications."""
+    return [dict(model=m, dataset=d, preset=p, seed=int(s), condition=c)
+            for m, d, p, s, c in itertools.product(models, datasets, presets, seeds, conditions)]
+
+
+def task_name(spec: dict) -> str:
+    return f"{spec['model']}-{spec['dataset']}-{spec['preset']}-seed{spec['seed']}-{spec['condition']}"
+
+
+def run_task(spec: dict, out: str, options: dict) -> list[dict]:
+    """One IMP run (resuming from its folder), summarized per round and condition."""
+    import torch
+
+    from .imp import run_imp
+
+    try:  # inside Ray: use exactly the CPUs the task was given
+        import ray
+
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+        torch.set_num_threads(max(1, int(cpus)))
+    except Exception:
+        pass
+    controls = () if spec["condition"] == "ticket" else (spec["condition"],)
+    res = run_imp(spec["model"], spec["dataset"], spec["preset"], seed=spec["seed"], controls=controls,
+                  out=Path(out) / task_name(spec), progress=False, **options)
+    frame = res.frame()
+    table = (frame.groupby(["round", "condition"])
+             [["percent_remaining", "early_stop_iteration", "early_stop_test_acc", "final_test_acc"]]
+             .mean().reset_index())
+    return [{**spec, **row, "condition": row["condition"]} for row in table.to_dict("records")]
+
+
+def sweep(specs: list[dict], out, *, address: str | None = None, num_cpus: int | None = None,
+          retries: int = 2, **options):
+    """Run ``specs`` on Ray and return one pandas table of per-round means."""
+    try:
+        import ray
+    except ImportError as err:
+        raise LTError("the sweep runs on Ray, which is not installed: pip install 'lt_helpers[ray]' "
+                      "(or pip install ray)") from err
+    import pandas as pd
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+             ignore_reinit_error=True, log_to_driver=False)
+    try:
+        gpus = ray.cluster_resources().get("GPU", 0) > 0
+        task = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1, max_retries=retries,
+                          retry_exceptions=True)(run_task)
+        rows = ray.get([task.remote(s, str(out.resolve()), options) for s in specs])
+    finally:
+        ray.shutdown()
+    table = pd.DataFrame([r for task_rows in rows for r in task_rows])
+    table.to_csv(out / "sweep.csv", index=False)
+    return table
+
+
+def main(args) -> int:
+    from . import data, models, presets
+
+    for name in args.models:
+        if name not in models.MODELS:
+            raise LTError(f"unknown model {name!r}; choose from {', '.join(models.MODELS)}")
+    for name in args.datasets:
+        if name not in data.DATASETS:
+            raise LTError(f"unknown dataset {name!r}; choose from {', '.join(data.DATASETS)}")
+    for name in args.presets:
+        if name not in presets.PRESETS:
+            raise LTError(f"unknown preset {name!r}; choose from {', '.join(presets.PRESETS)}")
+    for name in args.conditions:
+        if name not in ("ticket", "random_reinit", "oneshot"):
+            raise LTError(f"unknown condition {name!r}; choose from ticket, random_reinit, oneshot")
+    options = {k: v for k, v in (("rounds", args.rounds), ("trials", args.trials)) if v is not None}
+    if args.iterations is not None:
+        options["hyper"] = {"iterations": args.iterations}
+    specs = grid(args.models, args.datasets, args.presets, args.seeds, args.conditions)
+    table = sweep(specs, args.out, address=args.address, num_cpus=args.num_cpus, **options)
+    summary = table.groupby(["model", "dataset", "preset", "condition", "round"])[
+        ["percent_remaining", "early_stop_iteration", "early_stop_test_acc"]].mean().round(3)
+    print(summary.to_string())
+    print(f"\n{len(specs)} tasks; per-task results under {args.out}/, the table in {args.out}/sweep.csv")
+    return 0
