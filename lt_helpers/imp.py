@@ -190,7 +190,7 @@ def _save(results: Results, out: Path, rnd: int) -> None:
     state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense)
     _atomic_write(out / "state.pt", lambda p: torch.save(state, p))
     _atomic_write(out / "results.json",
-                  lambda p: p.write_text(json.dumps(results.to_json(), indent=1)))
+                  lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"))))
 
 
 def load_results(path) -> Results:

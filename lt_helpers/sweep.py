@@ -80,17 +80,10 @@ def sweep(specs: list[dict], out, *, address: str | None = None, num_cpus: int |
 
 
 def main(args) -> int:
-    from . import data, models, presets
+    from . import presets
 
-    for name in args.models:
-        if name not in models.MODELS:
-            raise LTError(f"unknown model {name!r}; choose from {', '.join(models.MODELS)}")
-    for name in args.datasets:
-        if name not in data.DATASETS:
-            raise LTError(f"unknown dataset {name!r}; choose from {', '.join(data.DATASETS)}")
-    for name in args.presets:
-        if name not in presets.PRESETS:
-            raise LTError(f"unknown preset {name!r}; choose from {', '.join(presets.PRESETS)}")
+    for model, dataset, preset in itertools.product(args.models, args.datasets, args.presets):
+        presets.get(model, dataset, preset)  # unknown names fail here, before Ray starts
     for name in args.conditions:
         if name not in ("ticket", "random_reinit", "oneshot"):
             raise LTError(f"unknown condition {name!r}; choose from ticket, random_reinit, oneshot")
