@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     try:
         if args.command == "models":
             for name in models.MODELS:
-                for shape in ((1, 40), (1, 28, 28)):
+                for shape in ((1, 40), (1, 28, 28), (3, 32, 32)):
                     net = models.build(name, shape)
                     counts = models.count_weights(net)
                     print(f"{name:16s} input {str(shape):12s} {sum(counts.values()):>10,d} prunable weights  "

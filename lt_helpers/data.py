@@ -28,7 +28,8 @@ import torch
 from .errors import LTError
 
 DATASETS = ("mnist1d", "mnist", "cifar10")
-PAPER_DATASET = {"lenet_300_100": "mnist"}  # "auto" picks this when it can be had
+# "auto" picks the paper's dataset for a model when it can be had
+PAPER_DATASET = {"lenet_300_100": "mnist", **{m: "cifar10" for m in ("conv2", "conv4", "conv6", "vgg19", "resnet20")}}
 VALIDATION_SIZE = {"mnist1d": 500, "mnist": 5000, "cifar10": 5000}
 _MEAN_STD = {"mnist": ((0.1307,), (0.3081,)),
              "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}

@@ -14,10 +14,12 @@ A model also says which of its tensors are prunable and of what kind
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .errors import LTError
@@ -42,6 +44,54 @@ class Linear(nn.Module):
         return self.weight.shape[1], self.weight.shape[2]
 
 
+class Conv(nn.Module):
+    """``copies`` independent convolutions over 1-D (``dim=1``) or 2-D (``dim=2``) inputs,
+    run as one grouped convolution. Between convolutions, activations of all copies are
+    kept side by side as channels: ``[batch, copies * channels, *spatial]``."""
+
+    def __init__(self, dim: int, c_in: int, c_out: int, copies: int = 1, kernel: int = 3, stride: int = 1,
+                 bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(copies, c_out, c_in, *[kernel] * dim))
+        self.bias = nn.Parameter(torch.zeros(copies, c_out)) if bias else None
+        self.conv = {1: F.conv1d, 2: F.conv2d}[dim]
+        self.copies, self.stride, self.padding = copies, stride, kernel // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [batch, copies * c_in, *spatial]
+        bias = self.bias.flatten() if self.bias is not None else None
+        return self.conv(x, self.weight.flatten(0, 1), bias, stride=self.stride, padding=self.padding,
+                         groups=self.copies)
+
+    def fans(self) -> tuple[int, int]:
+        c_out, c_in, *kernel = self.weight.shape[1:]
+        return c_in * math.prod(kernel), c_out * math.prod(kernel)
+
+
+class BatchNorm(nn.Module):
+    """Batch normalization with ``copies`` independent sets of statistics and parameters."""
+
+    def __init__(self, channels: int, copies: int = 1):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(copies, channels))
+        self.bias = nn.Parameter(torch.zeros(copies, channels))
+        self.register_buffer("running_mean", torch.zeros(copies, channels))
+        self.register_buffer("running_var", torch.ones(copies, channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [batch, copies * channels, *spatial]
+        return F.batch_norm(x, self.running_mean.view(-1), self.running_var.view(-1), self.weight.flatten(),
+                            self.bias.flatten(), self.training, 0.1, 1e-5)
+
+
+def side_by_side(x: torch.Tensor) -> torch.Tensor:
+    """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions)."""
+    return x.transpose(0, 1).flatten(1, 2)
+
+
+def per_copy(h: torch.Tensor, copies: int) -> torch.Tensor:
+    """``[batch, copies * C, *spatial]`` -> ``[copies, batch, C * prod(spatial)]`` (for Linear)."""
+    return h.reshape(h.shape[0], copies, -1).transpose(0, 1)
+
+
 class Network(nn.Module):
     """Base class: ``copies`` networks, their prunable tensors and their output layer."""
 
@@ -63,7 +113,8 @@ class Network(nn.Module):
                         std = math.sqrt(2.0 / (fan_in + fan_out))
                         w = torch.randn(module.weight.shape[1:], generator=gen) * std
                         module.weight[k].copy_(w)
-                        module.bias[k].zero_()
+                        if module.bias is not None:
+                            module.bias[k].zero_()
 
     def get_copy(self, k: int) -> dict[str, torch.Tensor]:
         """Copy ``k``'s parameters and buffers, as CPU tensors without the copies dimension."""
@@ -93,9 +144,9 @@ class LeNet(Network):
     """LeNet-300-100: fully connected 300-100-10 on a flattened input of any size."""
 
     def __init__(self, input_shape: tuple[int, ...], num_classes: int = 10, copies: int = 1,
-                 hidden: tuple[int, ...] = (300, 100)):
+                 hidden: tuple[int, ...] = (300, 100), dropout: float = 0.0):
         super().__init__()
-        self.copies = copies
+        self.copies, self.dropout = copies, dropout
         sizes = [math.prod(input_shape), *hidden, num_classes]
         self.layers = nn.ModuleList(Linear(a, b, copies) for a, b in zip(sizes[:-1], sizes[1:]))
         last = len(self.layers) - 1
@@ -107,24 +158,138 @@ class LeNet(Network):
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1:
-                x = torch.relu(x)
+                x = F.dropout(torch.relu(x), self.dropout, self.training)
         return x
+
+
+class ConvNet(Network):
+    """Conv-2/4/6 (the paper's architecture table): ``blocks`` blocks of two 3x3
+    convolutions (64, then 128, then 256 channels), each block followed by 2x max-pooling,
+    then fully connected 256-256-10 with optional dropout. 1-D or 2-D, by the input's shape."""
+
+    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, blocks: int = 2,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.copies, self.dropout = copies, dropout
+        dim, channels = len(input_shape) - 1, input_shape[0]
+        convs = []
+        for width in (64, 128, 256)[:blocks]:
+            convs += [Conv(dim, channels, width, copies), Conv(dim, width, width, copies)]
+            channels = width
+        self.convs = nn.ModuleList(convs)
+        flat = channels * math.prod(s // 2 ** blocks for s in input_shape[1:])
+        sizes = [flat, 256, 256, num_classes]
+        self.fcs = nn.ModuleList(Linear(a, b, copies) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.pool = {1: F.max_pool1d, 2: F.max_pool2d}[dim]
+        self.prunable = {**{f"convs.{i}.weight": "conv" for i in range(len(convs))},
+                         **{f"fcs.{i}.weight": "output" if i == 2 else "fc" for i in range(3)}}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [copies, batch, C, *spatial]
+        h = side_by_side(x)
+        for i, conv in enumerate(self.convs):
+            h = torch.relu(conv(h))
+            if i % 2 == 1:
+                h = self.pool(h, 2)
+        h = per_copy(h, self.copies)
+        for i, fc in enumerate(self.fcs):
+            h = fc(h)
+            if i < len(self.fcs) - 1:
+                h = F.dropout(torch.relu(h), self.dropout, self.training)
+        return h
+
+
+class VGG(Network):
+    """VGG-19 for CIFAR-sized inputs: 3x3 convolutions with batch norm (64x2, pool, 128x2,
+    pool, 256x4, pool, 512x4, pool, 512x4), global average pooling, one output layer."""
+
+    PLAN = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512)
+
+    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.copies = copies
+        dim, channels, layers = len(input_shape) - 1, input_shape[0], []
+        for item in self.PLAN:
+            if item == "M":
+                layers.append(nn.MaxPool1d(2) if dim == 1 else nn.MaxPool2d(2))
+            else:
+                layers += [Conv(dim, channels, item, copies, bias=False), BatchNorm(item, copies), nn.ReLU()]
+                channels = item
+        self.features = nn.Sequential(*layers)
+        self.output_layer = Linear(channels, num_classes, copies)
+        self.prunable = {**{f"features.{i}.weight": "conv" for i, m in enumerate(layers) if isinstance(m, Conv)},
+                         "output_layer.weight": "output"}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(side_by_side(x))
+        h = h.flatten(2).mean(2)  # global average pooling: [batch, copies * channels]
+        return self.output_layer(per_copy(h, self.copies))
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, dim: int, c_in: int, c_out: int, copies: int, stride: int):
+        super().__init__()
+        self.conv1 = Conv(dim, c_in, c_out, copies, stride=stride, bias=False)
+        self.bn1 = BatchNorm(c_out, copies)
+        self.conv2 = Conv(dim, c_out, c_out, copies, bias=False)
+        self.bn2 = BatchNorm(c_out, copies)
+        self.shortcut = None
+        if stride != 1 or c_in != c_out:  # 1x1 downsampling convolution (not pruned in the paper)
+            self.shortcut = nn.Sequential(Conv(dim, c_in, c_out, copies, kernel=1, stride=stride, bias=False),
+                                          BatchNorm(c_out, copies))
+
+    def forward(self, h):
+        out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(h)))))
+        return torch.relu(out + (self.shortcut(h) if self.shortcut is not None else h))
+
+
+class ResNet(Network):
+    """The CIFAR ResNet-20 the paper calls "Resnet-18": a 3x3 convolution with 16
+    channels, three stages of three residual blocks (16, 32, 64 channels; the last two
+    stages halve the resolution), global average pooling, one output layer."""
+
+    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.copies = copies
+        dim = len(input_shape) - 1
+        self.stem = nn.Sequential(Conv(dim, input_shape[0], 16, copies, bias=False), BatchNorm(16, copies), nn.ReLU())
+        blocks, channels = [], 16
+        for stage, width in enumerate((16, 32, 64)):
+            for b in range(3):
+                blocks.append(ResidualBlock(dim, channels, width, copies, stride=2 if stage > 0 and b == 0 else 1))
+                channels = width
+        self.blocks = nn.Sequential(*blocks)
+        self.output_layer = Linear(64, num_classes, copies)
+        self.prunable = {}
+        for name, module in self.named_modules():
+            if isinstance(module, Conv):
+                self.prunable[f"{name}.weight"] = "downsample" if ".shortcut." in name else "conv"
+        self.prunable["output_layer.weight"] = "output"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.blocks(self.stem(side_by_side(x)))
+        return self.output_layer(per_copy(h.flatten(2).mean(2), self.copies))
 
 
 MODELS: dict[str, Callable[..., Network]] = {
     "lenet_300_100": LeNet,
+    "conv2": functools.partial(ConvNet, blocks=1),
+    "conv4": functools.partial(ConvNet, blocks=2),
+    "conv6": functools.partial(ConvNet, blocks=3),
+    "vgg19": VGG,
+    "resnet20": ResNet,
 }
 
 
 def build(name: str, input_shape, num_classes: int = 10, copies: int = 1,
-          seeds: list[int] | None = None) -> Network:
+          seeds: list[int] | None = None, **options) -> Network:
     """Build ``copies`` networks of architecture ``name`` for inputs of ``input_shape``
-    (one example's shape, e.g. ``(1, 28, 28)`` or ``(1, 40)``), initialized from ``seeds``."""
+    (one example's shape, e.g. ``(1, 28, 28)``, ``(3, 32, 32)`` or ``(1, 40)``),
+    initialized from ``seeds``. ``options`` go to the model (e.g. ``dropout=0.5``)."""
     if name not in MODELS:
         raise LTError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     if copies < 1:
         raise LTError(f"copies must be at least 1, got {copies}")
-    model = MODELS[name](tuple(input_shape), num_classes=num_classes, copies=copies)
+    model = MODELS[name](tuple(input_shape), num_classes=num_classes, copies=copies, **options)
     model.reset_parameters(list(seeds) if seeds is not None else list(range(copies)))
     return model
 

@@ -32,7 +32,32 @@ _TABLE = {
     ("lenet_300_100", "mnist", "quick"): dict(hp=Hyper(iterations=5000, eval_every=100), rounds=10, trials=3),
     ("lenet_300_100", "mnist", "paper"): dict(hp=Hyper(iterations=50000, eval_every=100), rounds=19, trials=5),
 }
-_RATES = {"lenet_300_100": LENET_RATES}
+# The paper's convolutional settings (shared/PAPER.md): Conv-2/4/6 with Adam, batch 60;
+# ResNet-20 and VGG-19 with SGD, momentum 0.9, weight decay 1e-4 and steps of the learning rate.
+_SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4)
+_PAPER_CONV = {
+    "conv2": Hyper(iterations=20000, lr=2e-4),
+    "conv4": Hyper(iterations=25000, lr=3e-4),
+    "conv6": Hyper(iterations=30000, lr=3e-4),
+    "resnet20": Hyper(iterations=30000, batch_size=128, lr_drops=[20000, 25000], **_SGD),
+    "vgg19": Hyper(iterations=112480, batch_size=64, lr_drops=[56240, 84360], **_SGD),
+}
+for _name, _hp in _PAPER_CONV.items():
+    _short = dict(optimizer=_hp.optimizer, lr=_hp.lr, momentum=_hp.momentum, weight_decay=_hp.weight_decay,
+                  batch_size=_hp.batch_size)
+    for _data in ("cifar10", "mnist1d"):
+        _TABLE[(_name, _data, "smoke")] = dict(hp=Hyper(iterations=40, eval_every=20, **_short), rounds=2, trials=1)
+        _TABLE[(_name, _data, "paper")] = dict(hp=deepcopy(_hp), rounds=18 if _name != "vgg19" else 20, trials=5)
+    # quick: minutes on a Colab GPU for CIFAR-10; MNIST-1D's 1-D versions on a CPU
+    _quick = dict(_short, lr_drops=[int(0.67 * 3000), int(0.83 * 3000)] if _hp.lr_drops else [])
+    _TABLE[(_name, "cifar10", "quick")] = dict(hp=Hyper(iterations=3000, **_quick), rounds=8, trials=2)
+    _TABLE[(_name, "mnist1d", "quick")] = dict(hp=Hyper(iterations=1500, **_quick), rounds=6, trials=2)
+
+_CONV_RATES = {"conv": 0.1, "fc": 0.2, "output": 0.1}
+_GLOBAL_RATES = {"conv": 0.2, "downsample": 0.0, "output": 0.0}  # the paper: conv 20% global, fc 0%
+_RATES = {"lenet_300_100": LENET_RATES, "conv2": _CONV_RATES, "conv4": _CONV_RATES,
+          "conv6": {"conv": 0.15, "fc": 0.2, "output": 0.1}, "resnet20": _GLOBAL_RATES, "vgg19": _GLOBAL_RATES}
+_SCOPE = {"resnet20": "global", "vgg19": "global"}  # all others prune each layer separately
 
 
 def get(model: str, dataset: str, preset: str) -> dict:
@@ -52,7 +77,7 @@ def get(model: str, dataset: str, preset: str) -> dict:
         raise LTError(f"no preset for model {model!r} on dataset {dataset!r}; available: "
                       + ", ".join(f"{m} on {d}" for m, d in have))
     out = deepcopy(_TABLE[key])
-    out.update(rates=dict(_RATES[model]), scope="layer")
+    out.update(rates=dict(_RATES[model]), scope=_SCOPE.get(model, "layer"))
     return out
 
 

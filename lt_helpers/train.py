@@ -50,6 +50,7 @@ class Hyper:
     # scaling on older GPUs) and fp32 on the CPU; 'bf16' on a CPU with AVX512-BF16 is
     # faster but rounds differently.
     precision: str = "auto"
+    dropout: float = 0.0  # on the fully connected hidden layers
 
     def check(self) -> "Hyper":
         for name in ("iterations", "batch_size", "eval_every"):
@@ -57,6 +58,8 @@ class Hyper:
                 raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.optimizer not in ("adam", "sgd"):
             raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
+        if not 0.0 <= self.dropout < 1.0:
+            raise LTError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise LTError(f"unknown precision {self.precision!r}; use 'auto', 'fp32', 'bf16' or 'fp16'")
         if not self.lr > 0:
@@ -155,7 +158,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
 def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) -> list[Run]:
     """Train the networks as copies of one batched model (the loop itself)."""
     K, device = len(inits), data.device
-    model = build(model_name, data.input_shape, data.num_classes, copies=K).to(device)
+    model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout).to(device)
     params = dict(model.named_parameters())
     stacked = {name: torch.stack([m.check(model)[name] for m in masks]).to(device, torch.float32)
                for name in model.prunable}

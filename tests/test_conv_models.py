@@ -1,0 +1,108 @@
+"""Conv-2/4/6, VGG-19 and ResNet-20: the paper's weight counts, 1-D and 2-D shapes, and
+batched copies that behave exactly like networks on their own."""
+
+import pytest
+import torch
+
+from lt_helpers import models
+
+# The paper's architecture table (2-D, CIFAR-10): all prunable weights and the conv part.
+PAPER = {"conv2": (4.3e6, 38e3), "conv4": (2.4e6, 260e3), "vgg19": (20.0e6, 20.0e6), "resnet20": (274e3, 270e3)}
+
+
+def _conv_weights(net):
+    counts = models.count_weights(net)
+    return sum(n for name, n in counts.items() if net.prunable[name] in ("conv", "downsample"))
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_weight_counts_match_the_paper(name):
+    net = models.build(name, (3, 32, 32))
+    total, conv = PAPER[name]
+    assert sum(models.count_weights(net).values()) == pytest.approx(total, rel=0.02)
+    assert _conv_weights(net) == pytest.approx(conv, rel=0.02)
+
+
+def test_conv6_builds_the_described_layers():
+    """The paper prints 1.7M for Conv-6, which its own layer list does not give: same-padded
+    3x3 convolutions and a 4x4x256 flatten give about 2.26M; the conv part is the 1.1M."""
+    net = models.build("conv6", (3, 32, 32))
+    counts = models.count_weights(net)
+    assert round(_conv_weights(net) / 1e6, 1) == 1.1
+    assert counts["fcs.0.weight"] == 4 * 4 * 256 * 256
+    assert sum(counts.values()) == pytest.approx(2.26e6, rel=0.01)
+
+
+def test_resnet_structure():
+    net = models.build("resnet20", (3, 32, 32))
+    kinds = list(net.prunable.values())
+    assert kinds.count("conv") == 19 and kinds.count("downsample") == 2 and kinds.count("output") == 1
+    counts = models.count_weights(net)
+    assert sum(counts[n] for n, k in net.prunable.items() if k == "downsample") == 2560
+    assert counts["output_layer.weight"] == 640
+
+
+@pytest.mark.parametrize("name", ["conv2", "conv4", "conv6", "vgg19", "resnet20"])
+@pytest.mark.parametrize("shape", [(1, 40), (3, 32, 32)])
+def test_shapes_in_1d_and_2d(name, shape):
+    net = models.build(name, shape, copies=2, seeds=[0, 1])
+    assert net(torch.randn(2, 4, *shape)).shape == (2, 4, 10)
+    conv = next(m for m in net.modules() if isinstance(m, models.Conv))
+    assert conv.weight.dim() == 3 + len(shape) - 1  # copies, out, in, kernel (1 or 2 dims)
+
+
+@pytest.mark.parametrize("name", ["conv2", "resnet20", "vgg19"])
+def test_copies_match_networks_on_their_own(name):
+    shape = (1, 40)
+    together = models.build(name, shape, copies=3, seeds=[3, 4, 5])
+    x = torch.randn(3, 8, *shape)
+    out = together(x)  # training mode: batch norm uses each copy's own batch statistics
+    for k, seed in enumerate([3, 4, 5]):
+        alone = models.build(name, shape, seeds=[seed])
+        assert torch.allclose(out[k], alone(x[k:k + 1])[0], atol=1e-4), (name, k)
+    for k in range(3):  # running statistics, too, are per copy
+        alone = models.build(name, shape, seeds=[3 + k])
+        alone(x[k:k + 1])
+        for key, value in alone.get_copy(0).items():
+            assert torch.allclose(together.get_copy(k)[key], value, atol=1e-5), key
+
+
+def test_dropout_is_an_option():
+    net = models.build("conv2", (1, 40), dropout=0.5)
+    x = torch.randn(1, 16, 1, 40)
+    net.train()
+    assert not torch.equal(net(x), net(x))  # dropout active in training
+    net.eval()
+    assert torch.equal(net(x), net(x))
+
+
+@pytest.mark.parametrize("name, scope", [("conv2", "layer"), ("resnet20", "global")])
+def test_imp_runs_the_conv_models(mnist1d, name, scope):
+    from lt_helpers import imp, presets
+
+    assert presets.get(name, "cifar10", "paper")["scope"] == scope
+    res = imp.run_imp(name, "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d, hyper={"iterations": 10})
+    density = [r for r in res.runs if r["round"] == 1][0]["layer_density"]
+    net = models.build(name, (1, 40))
+    kinds = net.prunable
+    if scope == "layer":  # conv 10%, fc 20%, output 10% of each layer
+        assert density["convs.0.weight"] == pytest.approx(0.9, abs=0.01)
+        assert density["fcs.0.weight"] == pytest.approx(0.8, abs=1e-3)
+    else:  # one threshold over all 3x3 convolutions; downsample and output untouched
+        assert all(density[n] == 1.0 for n, k in kinds.items() if k in ("downsample", "output"))
+        conv = [n for n, k in kinds.items() if k == "conv"]
+        sizes = models.count_weights(net)
+        kept = sum(density[n] * sizes[n] for n in conv) / sum(sizes[n] for n in conv)
+        assert kept == pytest.approx(0.8, abs=1e-3)
+        assert len({round(density[n], 3) for n in conv}) > 1  # layers keep different shares
+
+
+def test_paper_presets_follow_the_paper():
+    from lt_helpers import presets
+
+    assert presets.get("conv2", "cifar10", "paper")["hp"].lr == 2e-4
+    assert presets.get("conv6", "cifar10", "paper")["rates"]["conv"] == 0.15
+    resnet = presets.get("resnet20", "cifar10", "paper")["hp"]
+    assert (resnet.optimizer, resnet.lr, resnet.batch_size, resnet.iterations, resnet.lr_drops) == \
+        ("sgd", 0.1, 128, 30000, [20000, 25000])
+    assert presets.get("vgg19", "cifar10", "paper")["hp"].iterations == 112480
