@@ -7,6 +7,6 @@ loop), ``imp`` (iterative magnitude pruning, controls, resumable results), ``pre
 (hyperparameters), ``plots`` (the book's figures), ``bench`` (the speed benchmark).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .errors import LTError  # noqa: E402,F401
