@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="controls trained beside each ticket: random_reinit, oneshot (none: no controls)")
     imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
     imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
+    imp.add_argument("--rewind", type=int, default=0,
+                     help="reset survivors to the dense run's weights at this iteration (default 0: to θ0)")
     imp.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
                      help="arithmetic: auto (bf16/fp16 autocast on a GPU, fp32 on a CPU), fp32, bf16, fp16")
     imp.add_argument("--out", required=True, help="folder for results.json (a rerun resumes from it)")
@@ -97,7 +99,8 @@ def main(argv=None) -> int:
         hyper = {k: v for k, v in (("iterations", args.iterations), ("precision", args.precision)) if v is not None}
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
-                      data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper)
+                      data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,
+                      rewind=args.rewind)
         df = res.frame()
         table = df.groupby(["round", "condition"]).agg(
             percent=("percent_remaining", "mean"), early_stop=("early_stop_iteration", "mean"),

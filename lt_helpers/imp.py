@@ -60,6 +60,11 @@ class Results:
     masks: dict[tuple[int, int], Mask] = field(default_factory=dict)  # (trial, round) -> ticket mask
     dense: dict[int, dict] = field(default_factory=dict)  # trial -> trained dense weights (round 0)
     theta0: dict[int, dict] = field(default_factory=dict)  # trial -> initial weights
+    rewound: dict[int, dict] = field(default_factory=dict)  # trial -> dense weights at `rewind` (if > 0)
+
+    def reset_weights(self, trial: int) -> dict:
+        """What survivors are reset to: θ0, or the dense run's weights at iteration ``rewind``."""
+        return self.rewound.get(trial, self.theta0[trial])
 
     def frame(self):
         """The records as a pandas DataFrame (one row per trained network, no curves)."""
@@ -89,11 +94,13 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             rounds: int | None = None, trials: int | None = None, controls=("random_reinit",),
             seed: int = 0, out=None, device="auto", data_root=None, data: Data | None = None,
             batched: bool = True, max_copies: int = 32, progress: bool | None = None,
-            hyper: dict | None = None) -> Results:
+            hyper: dict | None = None, rewind: int = 0) -> Results:
     """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network).
 
     ``hyper`` overrides preset hyperparameters (e.g. ``{'iterations': 2000}``). With
     ``out``, results go to ``out/results.json`` and a rerun resumes from there.
+    ``rewind=k`` resets survivors to the dense network's weights at iteration k instead of
+    θ0 (Frankle et al. 2019/2020: "rewinding", which finds tickets in deep networks).
     """
     cfg = presets.get(model, dataset, preset)
     hp = Hyper(**{**cfg["hp"].to_dict(), **(hyper or {})}).check()
@@ -107,6 +114,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     unknown = set(controls) - set(CONTROLS)
     if unknown:
         raise LTError(f"unknown control(s) {sorted(unknown)}; choose from {', '.join(CONTROLS)}")
+    if not 0 <= int(rewind) < hp.iterations:
+        raise LTError(f"rewind must be an iteration in [0, {hp.iterations}) (0 resets to θ0), got {rewind}")
     if max_copies < 1:
         raise LTError(f"max_copies must be at least 1, got {max_copies}")
     dev = resolve_device(device)
@@ -116,7 +125,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
 
     config = dict(model=model, dataset=dataset, preset=preset, rounds=int(rounds), trials=int(trials),
                   controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg["rates"],
-                  scope=cfg["scope"], device=str(dev), batched=bool(batched), version=__version__)
+                  scope=cfg["scope"], rewind=int(rewind), device=str(dev), batched=bool(batched),
+                  version=__version__)
     results = Results(config)
     if out is not None and (out / "results.json").exists():
         _resume(results, out)
@@ -136,18 +146,19 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
         jobs = []  # (trial, condition, initial weights, mask)
         for t in range(trials):
             mask = results.masks[(t, rnd)]
-            jobs.append((t, "ticket", results.theta0[t], mask))
+            jobs.append((t, "ticket", results.reset_weights(t), mask))
             if rnd > 0 and "random_reinit" in controls:
                 fresh = build(model, data.input_shape, data.num_classes, seeds=[seed_for(seed, t, rnd, "reinit")])
                 jobs.append((t, "random_reinit", fresh.get_copy(0), mask))
             if rnd > 0 and "oneshot" in controls:
-                jobs.append((t, "oneshot", results.theta0[t], prune_to_density(results.dense[t], mask)))
+                jobs.append((t, "oneshot", results.reset_weights(t), prune_to_density(results.dense[t], mask)))
         trained = []
         for start in range(0, len(jobs), max_copies):
             chunk = jobs[start:start + max_copies]
             trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], hp,
                              seeds=[seed_for(seed, t, rnd, cond, "data") for t, cond, _, _ in chunk],
                              batched=batched, progress=progress,
+                             snapshot_at=rewind if rnd == 0 and rewind else None,
                              desc=f"round {rnd + 1}/{rounds} ({len(jobs)} networks)")
         for (t, cond, _, mask), run in zip(jobs, trained):
             results.runs.append(_record(t, rnd, cond, mask, run))
@@ -155,6 +166,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                 results.masks[(t, rnd + 1)] = magnitude_prune(run.weights, mask, rates, cfg["scope"])
                 if rnd == 0:
                     results.dense[t] = {n: run.weights[n] for n in net.prunable}
+                    if run.snapshot is not None:
+                        results.rewound[t] = run.snapshot
         if out is not None:
             _save(results, out, rnd)
     return results
@@ -187,7 +200,8 @@ def _atomic_write(path: Path, write) -> None:
 
 def _save(results: Results, out: Path, rnd: int) -> None:
     """State first, then records: records never claim a round whose masks are missing."""
-    state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense)
+    state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense,
+                 rewound=results.rewound)
     _atomic_write(out / "state.pt", lambda p: torch.save(state, p))
     _atomic_write(out / "results.json",
                   lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"))))
@@ -213,6 +227,7 @@ def load_results(path) -> Results:
         state = torch.load(state_path, weights_only=True)
         results.masks = {tuple(map(int, k.split("/"))): Mask(v) for k, v in state["masks"].items()}
         results.dense = {int(k): v for k, v in state["dense"].items()}
+        results.rewound = {int(k): v for k, v in state.get("rewound", {}).items()}
     return results
 
 
@@ -230,4 +245,4 @@ def _resume(results: Results, out: Path) -> None:
         raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
                            "to start over")
     results.runs = [r for r in done.runs if r["round"] <= last]
-    results.masks, results.dense = done.masks, done.dense
+    results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound

@@ -146,3 +146,21 @@ def test_load_results_roundtrip(mnist1d, tmp_path):
     back = imp.load_results(tmp_path)
     assert back.runs == json.loads(json.dumps(res.runs))
     assert set(back.masks) == set(res.masks)
+
+
+def test_rewinding_resets_to_the_dense_weights_at_iteration_k(mnist1d, tmp_path):
+    from lt_helpers import train
+
+    res = _run(mnist1d, rounds=2, trials=2, rewind=20, out=tmp_path)
+    assert set(res.rewound) == {0, 1}
+    for t in (0, 1):
+        rewound = res.rewound[t]
+        assert not torch.equal(rewound["layers.0.weight"], res.theta0[t]["layers.0.weight"])  # it trained 20 steps
+        ticket = next(r for r in res.runs if r["round"] == 1 and r["condition"] == "ticket" and r["trial"] == t)
+        start = train.test_accuracy("lenet_300_100", mnist1d, [rewound], [res.masks[(t, 1)]])[0]
+        assert ticket["curve"]["test_acc"][0] == pytest.approx(start, abs=2e-3)  # round 1 starts from m ⊙ θ_20
+    again = _run(mnist1d, rounds=3, trials=2, rewind=20, out=tmp_path)  # resumes with the rewound weights
+    whole = _run(mnist1d, rounds=3, trials=2, rewind=20)
+    assert again.runs == whole.runs
+    with pytest.raises(LTError, match="rewind must be an iteration"):
+        _run(mnist1d, rewind=10_000)
