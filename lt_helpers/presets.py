@@ -34,7 +34,7 @@ _TABLE = {
 }
 # The paper's convolutional settings (shared/PAPER.md): Conv-2/4/6 with Adam, batch 60;
 # ResNet-20 and VGG-19 with SGD, momentum 0.9, weight decay 1e-4 and steps of the learning rate.
-_SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4)
+_SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, augment=True)
 _PAPER_CONV = {
     "conv2": Hyper(iterations=20000, lr=2e-4),
     "conv4": Hyper(iterations=25000, lr=3e-4),
@@ -44,7 +44,7 @@ _PAPER_CONV = {
 }
 for _name, _hp in _PAPER_CONV.items():
     _short = dict(optimizer=_hp.optimizer, lr=_hp.lr, momentum=_hp.momentum, weight_decay=_hp.weight_decay,
-                  batch_size=_hp.batch_size)
+                  batch_size=_hp.batch_size, augment=_hp.augment)
     for _data in ("cifar10", "mnist1d"):
         _TABLE[(_name, _data, "smoke")] = dict(hp=Hyper(iterations=40, eval_every=20, **_short), rounds=2, trials=1)
         _TABLE[(_name, _data, "paper")] = dict(hp=deepcopy(_hp), rounds=18 if _name != "vgg19" else 20, trials=5)

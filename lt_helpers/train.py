@@ -51,6 +51,7 @@ class Hyper:
     # faster but rounds differently.
     precision: str = "auto"
     dropout: float = 0.0  # on the fully connected hidden layers
+    augment: bool = False  # random 4-position pad-and-crop (+ horizontal flips for images)
 
     def check(self) -> "Hyper":
         for name in ("iterations", "batch_size", "eval_every"):
@@ -182,7 +183,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
     eval_at = {it: e for e, it in enumerate(evals)}
     record = torch.zeros(3, K, len(evals), device=device)  # val loss, val acc, test acc
     x_eval, y_eval, n_val = torch.cat([data.x_val, data.x_test]), torch.cat([data.y_val, data.y_test]), len(data.y_val)
-    batches = _Batches(len(data.y_train), hp.batch_size, seeds, device)
+    batches = _Batches(len(data.y_train), hp.batch_size, seeds, device,
+                       augment_dims=len(data.input_shape) - 1 if hp.augment else 0)
     snapshot = None
 
     for it in range(hp.iterations + 1):
@@ -199,9 +201,12 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
                 bar.update(it - bar.n)
         if it == hp.iterations:
             break
-        idx = batches.next()  # [K, batch]
+        idx, shift, flip = batches.next()  # [K, batch] (and each example's augmentation)
+        x = data.x_train[idx]
+        if shift is not None:
+            x = augment(x.flatten(0, 1), shift.flatten(0, 1), None if flip is None else flip.flatten()).view_as(x)
         with amp:
-            out = model(data.x_train[idx])
+            out = model(x)
             # Sum of per-copy mean losses: each copy's gradient is its own.
             loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum") / hp.batch_size
         opt.zero_grad(set_to_none=True)
@@ -230,25 +235,59 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
 
 
 class _Batches:
-    """Each run's own shuffled order over the training set, one epoch at a time,
-    as a ``[runs, batch]`` index tensor on the device (the last partial batch of an
-    epoch is dropped)."""
+    """Each run's own shuffled order over the training set, one epoch at a time, as a
+    ``[runs, batch]`` index tensor on the device (the last partial batch of an epoch is
+    dropped). With ``augment``, also each example's random shift (up to 4 positions, as
+    4-pixel pad-and-crop) and, for images, horizontal flip, drawn from the run's own
+    generator once per epoch."""
 
-    def __init__(self, n: int, batch_size: int, seeds: list[int], device):
+    def __init__(self, n: int, batch_size: int, seeds: list[int], device, augment_dims: int = 0):
         if batch_size > n:
             raise LTError(f"batch size {batch_size} is larger than the training set ({n} examples)")
-        self.n, self.b, self.device = n, batch_size, device
+        self.n, self.b, self.device, self.dims = n, batch_size, device, augment_dims
         self.gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
         self.per_epoch = n // batch_size
         self.step = self.per_epoch
 
-    def next(self) -> torch.Tensor:
+    def next(self):
+        """``(index [runs, batch], shift [runs, batch, dims] or None, flip [runs, batch] or None)``."""
         if self.step == self.per_epoch:
+            K, shape = len(self.gens), (len(self.gens), self.per_epoch, self.b)
             order = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
-            self.order = order[:, : self.per_epoch * self.b].view(len(self.gens), self.per_epoch, self.b).to(self.device)
+            self.order = order[:, : self.per_epoch * self.b].view(shape).to(self.device)
+            if self.dims:
+                draw = lambda f: torch.stack([f(g) for g in self.gens]).to(self.device)
+                self.shift = draw(lambda g: torch.randint(-PAD, PAD + 1, (*shape[1:], self.dims), generator=g))
+                self.flip = draw(lambda g: torch.rand(shape[1:], generator=g) < 0.5) if self.dims == 2 else None
             self.step = 0
         self.step += 1
-        return self.order[:, self.step - 1]
+        i = self.step - 1
+        if not self.dims:
+            return self.order[:, i], None, None
+        return self.order[:, i], self.shift[:, i], None if self.flip is None else self.flip[:, i]
+
+
+PAD = 4  # pixels (positions) of zero padding for random crops
+
+
+def augment(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor | None) -> torch.Tensor:
+    """Pad-and-crop (and flip) a batch on the device, without per-example Python.
+
+    ``x``: ``[N, C, L]`` or ``[N, C, H, W]``; ``shift``: ``[N, dims]`` offsets in
+    ``[-PAD, PAD]``; ``flip``: ``[N]`` booleans (images only).
+    """
+    N, C, *size = x.shape
+    padded = F.pad(x, [PAD, PAD] * len(size))
+    dev = x.device
+    if len(size) == 1:
+        cols = torch.arange(size[0], device=dev) + PAD + shift[:, :1]  # [N, L]
+        return padded.gather(2, cols[:, None, :].expand(N, C, size[0]))
+    rows = torch.arange(size[0], device=dev) + PAD + shift[:, :1]  # [N, H]
+    cols = torch.arange(size[1], device=dev) + PAD + shift[:, 1:2]  # [N, W]
+    if flip is not None:
+        cols = torch.where(flip[:, None], cols.flip(1), cols)  # a mirrored image reads its columns backwards
+    n, c = torch.arange(N, device=dev)[:, None, None, None], torch.arange(C, device=dev)[None, :, None, None]
+    return padded[n, c, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 @torch.inference_mode()

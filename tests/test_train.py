@@ -137,3 +137,28 @@ def test_thread_groups_do_not_change_results(mnist1d):
     for a, b in zip(one, two):
         assert a.curve["val_loss"] == pytest.approx(b.curve["val_loss"], rel=1e-4, abs=1e-5)
     assert torch.get_num_threads() == threads  # the caller's thread count is restored
+
+
+def test_augment_shifts_and_flips_on_device():
+    x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).view(2, 1, 6, 6)
+    same = train.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([False, False]))
+    assert torch.equal(same, x)
+    flipped = train.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([True, False]))
+    assert torch.equal(flipped[0], x[0].flip(-1)) and torch.equal(flipped[1], x[1])
+    down = train.augment(x, torch.tensor([[1, 0], [0, -2]]), None)
+    assert torch.equal(down[0, 0, :5], x[0, 0, 1:]) and torch.all(down[0, 0, 5] == 0)  # crop moved one row down
+    assert torch.equal(down[1, 0, :, 2:], x[1, 0, :, :4]) and torch.all(down[1, 0, :, :2] == 0)
+    signal = torch.arange(10, dtype=torch.float32).view(1, 1, 10)
+    shifted = train.augment(signal, torch.tensor([[3]]), None)
+    assert torch.equal(shifted[0, 0, :7], signal[0, 0, 3:]) and torch.all(shifted[0, 0, 7:] == 0)
+
+
+def test_augmented_training_is_seeded_per_run(mnist1d):
+    inits, ms = _setup(2)
+    hp = train.Hyper(iterations=60, eval_every=30, augment=True)
+    a = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 1])
+    b = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 1], batched=False)
+    plain = train.train("lenet_300_100", mnist1d, inits, ms, train.Hyper(iterations=60, eval_every=30), seeds=[0, 1])
+    for x, y, z in zip(a, b, plain):
+        assert x.curve["val_loss"] == pytest.approx(y.curve["val_loss"], rel=1e-4, abs=1e-5)
+        assert x.curve["val_loss"][-1] != z.curve["val_loss"][-1]  # augmentation changed training
