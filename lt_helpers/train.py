@@ -144,7 +144,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
             except BaseException as err:  # re-raised in the caller's thread
                 errors.append(err)
 
-        workers = [threading.Thread(target=work, args=(g, idx)) for g, idx in enumerate(groups)]
+        workers = [threading.Thread(target=work, args=(g, idx), daemon=True) for g, idx in enumerate(groups)]
         for w in workers:
             w.start()
         for w in workers:
@@ -161,8 +161,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
     K, device = len(inits), data.device
     model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout).to(device)
     params = dict(model.named_parameters())
-    stacked = {name: torch.stack([m.check(model)[name] for m in masks]).to(device, torch.float32)
-               for name in model.prunable}
+    checked = [m.check(model) for m in masks]
+    stacked = {name: torch.stack([m[name] for m in checked]).to(device, torch.float32) for name in model.prunable}
     with torch.no_grad():
         for k, w in enumerate(inits):
             model.set_copy(k, w)
@@ -170,8 +170,9 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
             params[name].mul_(m)
     pruned, keep = [params[name] for name in stacked], list(stacked.values())
     model.train()
-    amp = _autocast(hp.precision, device)
-    scaler = torch.amp.GradScaler(device.type) if amp.fast_dtype == torch.float16 and amp._enabled else None
+    half = _half_dtype(hp.precision, device)
+    amp = torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None)
+    scaler = torch.amp.GradScaler(device.type) if half == torch.float16 else None  # fp16 needs loss scaling
 
     opt = _optimizer(model.parameters(), hp, device)
     # A constant learning rate needs no scheduler (and saves its per-step Python).
@@ -305,15 +306,13 @@ def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
     return torch.cat(losses, 1), torch.cat(correct, 1)
 
 
-def _autocast(precision: str, device: torch.device) -> torch.autocast:
-    """The autocast context for ``precision`` on ``device`` (disabled for fp32)."""
+def _half_dtype(precision: str, device: torch.device):
+    """The autocast dtype for ``precision`` on ``device``, or None for plain fp32."""
     if precision == "auto":
-        if device.type == "cuda":
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        else:
-            precision = "fp32"
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
-    return torch.autocast(device.type, dtype=dtype, enabled=precision != "fp32")
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
 
 
 def _optimizer(params, hp: Hyper, device):
