@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="pruning levels including the dense round 0 (default: the preset's)")
     imp.add_argument("--trials", type=int, default=None, help="independent trials (default: the preset's)")
     imp.add_argument("--controls", nargs="*", default=["random_reinit"],
-                     help="controls trained beside each ticket: random_reinit, oneshot (none: no controls)")
+                     help="controls trained beside each ticket: random_reinit, oneshot, random_prune, "
+                          "shuffle, sign_reinit (none: no controls)")
     imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
     imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
     imp.add_argument("--rewind", type=int, default=0,

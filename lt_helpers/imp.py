@@ -11,7 +11,10 @@ Each round can also train **controls** under the same sparsity:
 
 * ``random_reinit``: the ticket's mask m with freshly drawn initial weights;
 * ``oneshot``: prune the dense network's trained weights straight to this round's
-  per-layer densities (one-shot pruning), reset to θ0 and train.
+  per-layer densities (one-shot pruning), reset to θ0 and train;
+* ``random_prune``: θ0 under a random mask with the ticket's per-layer densities;
+* ``shuffle``: the ticket's mask, its surviving initial values shuffled within each layer;
+* ``sign_reinit``: the ticket's mask and signs, with freshly drawn magnitudes.
 
 All networks of a round are independent, so they train together as one batched model.
 Every random choice is derived from ``(seed, trial, round, condition)``, never from
@@ -38,7 +41,7 @@ from .masks import Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
 from .train import Hyper, resolve_device, train
 
-CONTROLS = ("random_reinit", "oneshot")
+CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
 _NOT_COMPARED = ("rounds", "device", "batched")  # may change between a run and its resumption
 
 
@@ -152,6 +155,11 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                 jobs.append((t, "random_reinit", fresh.get_copy(0), mask))
             if rnd > 0 and "oneshot" in controls:
                 jobs.append((t, "oneshot", results.reset_weights(t), prune_to_density(results.dense[t], mask)))
+            for cond in ("random_prune", "shuffle", "sign_reinit"):
+                if rnd > 0 and cond in controls:
+                    fresh = build(model, data.input_shape, data.num_classes, seeds=[seed_for(seed, t, rnd, cond)])
+                    jobs.append((t, cond, *control(cond, results.reset_weights(t), mask, fresh.get_copy(0),
+                                                   seed_for(seed, t, rnd, cond, "mask"))))
         trained = []
         for start in range(0, len(jobs), max_copies):
             chunk = jobs[start:start + max_copies]
@@ -171,6 +179,26 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
         if out is not None:
             _save(results, out, rnd)
     return results
+
+
+def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> tuple[dict, Mask]:
+    """Initial weights and mask of a control at the ticket's sparsity (``start``: what the
+    ticket is reset to; ``fresh``: a new random initialization)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    weights = dict(start)
+    if condition == "random_prune":  # same per-layer counts, random positions, the ticket's θ0
+        return weights, prune_to_density({n: torch.rand(m.shape, generator=gen) for n, m in mask.items()}, mask)
+    for name, m in mask.items():
+        w = start[name].clone()
+        if condition == "shuffle":  # the surviving initial values, permuted among the surviving positions
+            kept = w[m]
+            w[m] = kept[torch.randperm(len(kept), generator=gen)]
+        elif condition == "sign_reinit":  # the ticket's signs, new magnitudes
+            w = fresh[name].abs() * torch.where(w < 0, -1.0, 1.0)
+        else:
+            raise LTError(f"unknown control {condition!r}")
+        weights[name] = w
+    return weights, mask
 
 
 def _record(trial, rnd, condition, mask: Mask, run) -> dict:

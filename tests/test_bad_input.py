@@ -22,7 +22,7 @@ CLI_CASES = [  # (extra arguments, what the message must say)
     (["--preset", "fast"], "unknown preset 'fast'; choose one of smoke, quick, paper"),
     (["--rounds", "0"], "rounds must be at least 1"),
     (["--trials", "-1"], "trials must be at least 1"),
-    (["--controls", "shuffle"], "unknown control(s) ['shuffle']; choose from random_reinit, oneshot"),
+    (["--controls", "magic"], "unknown control(s) ['magic']; choose from random_reinit, oneshot, random_prune"),
     (["--iterations", "0"], "iterations must be a positive integer"),
     (["--device", "tpu"], "unknown device 'tpu': use 'auto', 'cpu' or 'cuda'"),
     (["--dataset", "mnist", "--data-root", "{empty}", "--out", "{fresh}"], "use dataset='mnist1d'"),

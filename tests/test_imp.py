@@ -123,7 +123,7 @@ def test_max_copies_splits_without_changing_results(mnist1d):
     (dict(rounds=0), "rounds must be at least 1"),
     (dict(trials=0), "trials must be at least 1"),
     (dict(trials=-2), "trials must be at least 1"),
-    (dict(controls=("shuffle",)), "unknown control"),
+    (dict(controls=("magic",)), "unknown control"),
     (dict(preset="huge"), "unknown preset"),
     (dict(model="vgg99"), "unknown model 'vgg99'; choose one of lenet_300_100"),
     (dict(max_copies=0), "max_copies"),
@@ -164,3 +164,47 @@ def test_rewinding_resets_to_the_dense_weights_at_iteration_k(mnist1d, tmp_path)
     assert again.runs == whole.runs
     with pytest.raises(LTError, match="rewind must be an iteration"):
         _run(mnist1d, rewind=10_000)
+
+
+def _ticket_setup():
+    from lt_helpers import masks, models
+
+    net = models.build("lenet_300_100", (1, 40))
+    theta0 = models.build("lenet_300_100", (1, 40), seeds=[1]).get_copy(0)
+    fresh = models.build("lenet_300_100", (1, 40), seeds=[2]).get_copy(0)
+    rates = masks.layer_rates(net, {"fc": 0.7, "output": 0.3})
+    mask = masks.magnitude_prune(theta0, masks.Mask.ones_like(net), rates)
+    return theta0, fresh, mask
+
+
+def test_random_prune_keeps_per_layer_densities_exactly():
+    theta0, fresh, mask = _ticket_setup()
+    w, m = imp.control("random_prune", theta0, mask, fresh, seed=3)
+    assert {n: int(v.sum()) for n, v in m.items()} == {n: int(v.sum()) for n, v in mask.items()}
+    assert not torch.equal(m["layers.0.weight"], mask["layers.0.weight"])  # other positions
+    assert torch.equal(w["layers.0.weight"], theta0["layers.0.weight"])  # the ticket's initial values
+
+
+def test_shuffle_keeps_each_layers_multiset_of_values():
+    theta0, fresh, mask = _ticket_setup()
+    w, m = imp.control("shuffle", theta0, mask, fresh, seed=3)
+    assert m is mask
+    for name, keep in mask.items():
+        assert torch.equal(torch.sort(w[name][keep]).values, torch.sort(theta0[name][keep]).values)
+        assert not torch.equal(w[name][keep], theta0[name][keep])
+
+
+def test_sign_reinit_keeps_signs_and_mask_with_new_magnitudes():
+    theta0, fresh, mask = _ticket_setup()
+    w, m = imp.control("sign_reinit", theta0, mask, fresh, seed=3)
+    assert m is mask
+    for name, keep in mask.items():
+        assert torch.equal(torch.sign(w[name][keep]), torch.sign(theta0[name][keep]))
+        assert torch.equal(w[name].abs(), fresh[name].abs())
+
+
+def test_all_controls_run_at_the_tickets_sparsity(mnist1d):
+    res = _run(mnist1d, rounds=2, trials=1, controls=imp.CONTROLS)
+    level = {r["condition"]: r["percent_remaining"] for r in res.runs if r["round"] == 1}
+    assert set(level) == {"ticket", *imp.CONTROLS}
+    assert len(set(level.values())) == 1
