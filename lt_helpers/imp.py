@@ -168,8 +168,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                              batched=batched, progress=progress,
                              snapshot_at=rewind if rnd == 0 and rewind else None,
                              desc=f"round {rnd + 1}/{rounds} ({len(jobs)} networks)")
-        for (t, cond, _, mask), run in zip(jobs, trained):
-            results.runs.append(_record(t, rnd, cond, mask, run))
+        for (t, cond, start, mask), run in zip(jobs, trained):
+            results.runs.append(_record(t, rnd, cond, mask, run, start))
             if cond == "ticket":
                 results.masks[(t, rnd + 1)] = magnitude_prune(run.weights, mask, rates, cfg["scope"])
                 if rnd == 0:
@@ -201,9 +201,12 @@ def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> 
     return weights, mask
 
 
-def _record(trial, rnd, condition, mask: Mask, run) -> dict:
+def _record(trial, rnd, condition, mask: Mask, run, start: dict) -> dict:
+    # How far training moved the kept weights from where they started (mean |w_final - w_start|).
+    moved = sum(float((run.weights[n] - start[n])[m].abs().sum()) for n, m in mask.items())
     return dict(trial=trial, round=rnd, condition=condition,
                 percent_remaining=mask.percent_remaining(), layer_density=mask.density(),
+                distance_from_start=moved / max(1, mask.kept()),
                 early_stop_iteration=run.early_stop_iteration,
                 early_stop_test_acc=run.early_stop_test_acc, final_test_acc=run.final_test_acc,
                 curve=run.curve)

@@ -16,15 +16,18 @@ from matplotlib.ticker import FixedLocator, NullLocator
 _PALETTE = sns.color_palette("colorblind")
 COLORS = {"ticket": _PALETTE[0], "random_reinit": _PALETTE[1], "oneshot": _PALETTE[2],
           "fine_tune": _PALETTE[0], "random_init": _PALETTE[1], "no_retrain": _PALETTE[7],
-          "dense": (0.2, 0.2, 0.2)}
+          "dense": (0.2, 0.2, 0.2), "random_prune": _PALETTE[2], "shuffle": _PALETTE[4],
+          "sign_reinit": _PALETTE[9]}
 LABELS = {"ticket": "winning ticket (iterative)", "random_reinit": "random reinit",
           "oneshot": "winning ticket (one-shot)", "fine_tune": "pruned + fine-tuned",
           "random_init": "pruned + retrained from random init", "no_retrain": "pruned, not retrained",
-          "dense": "dense network"}
+          "dense": "dense network", "random_prune": "random pruning", "shuffle": "shuffled init",
+          "sign_reinit": "sign-preserving reinit"}
 METRICS = {"early_stop_iteration": "early-stopping iteration",
            "early_stop_test_acc": "test accuracy at early stopping (%)",
            "final_test_acc": "test accuracy at end of training (%)",
-           "val_loss": "validation loss", "test_acc": "test accuracy (%)"}
+           "val_loss": "validation loss", "test_acc": "test accuracy (%)",
+           "distance_from_start": "mean |w_final − w_start| of kept weights"}
 
 
 def set_style() -> None:
@@ -113,4 +116,23 @@ def init_histogram(theta0, mask, ax=None, title=None):
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small")
+    return ax
+
+
+def init_vs_final(theta0, final, mask, ax=None, title=None, max_points: int = 4000):
+    """Scatter of one layer's initial against trained weights, kept and pruned coloured."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    w0, w1, m = theta0.flatten().numpy(), final.flatten().numpy(), mask.flatten().numpy()
+    pick = np.random.default_rng(0).permutation(len(w0))[:max_points]  # a fixed sample keeps it readable
+    for keep, cond, label in ((False, "random_reinit", "pruned"), (True, "ticket", "kept")):
+        sel = pick[m[pick] == keep]
+        ax.scatter(w0[sel], w1[sel], s=4, alpha=0.5, color=COLORS[cond], label=f"{label} ({(m == keep).mean():.0%})")
+    lim = float(np.abs(np.concatenate([w0, w1])).max())
+    ax.plot([-lim, lim], [-lim, lim], color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("initial weight (θ0)")
+    ax.set_ylabel("trained weight (dense network)")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small", markerscale=3)
     return ax

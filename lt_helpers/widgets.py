@@ -54,3 +54,20 @@ def survivors_explorer(results, trial: int = 0):
                                             title=f"trial {trial}, round {round}: {layer}"),
         round=w.SelectionSlider(options=rounds, value=rounds[len(rounds) // 2], description="round"),
         layer=w.Dropdown(options=layers, value=layers[0], description="layer"))
+
+
+def init_vs_final_explorer(results, trial: int = 0):
+    """Pick a round and a layer; see initial against trained (dense) weights, coloured by
+    whether that round's ticket keeps them."""
+    import ipywidgets as w
+
+    from .plots import init_vs_final
+
+    rounds = sorted(r for t, r in results.masks if t == trial)
+    layers = list(results.masks[(trial, 0)])
+    return explore(
+        lambda round, layer: init_vs_final(results.theta0[trial][layer], results.dense[trial][layer],
+                                           results.masks[(trial, round)][layer],
+                                           title=f"trial {trial}, round {round}: {layer}"),
+        round=w.SelectionSlider(options=rounds, value=rounds[-1], description="round"),
+        layer=w.Dropdown(options=layers, value=layers[0], description="layer"))

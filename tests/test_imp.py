@@ -23,6 +23,7 @@ def test_results_json_contract(mnist1d, tmp_path):
     assert len(saved["runs"]) == 2 * (1 + 2 * 3)  # round 0: ticket; rounds 1-2: ticket + 2 controls
     for r in saved["runs"]:
         assert REQUIRED <= set(r)
+        assert r["distance_from_start"] > 0  # the kept weights moved
         assert set(r["curve"]) >= {"iteration", "val_loss", "test_acc"}
     tickets = [r for r in saved["runs"] if r["condition"] == "ticket" and r["trial"] == 0]
     assert [round(r["percent_remaining"], 2) for r in tickets] == [100.0, 80.23, 64.4]
