@@ -40,34 +40,34 @@ def explore(draw, **controls):
     return interact(redraw, **controls)
 
 
-def survivors_explorer(results, trial: int = 0):
-    """Pick a pruning round and a layer; see the initial weights θ0 of that layer split
-    into the ones the ticket keeps and the ones pruned so far."""
+def _round_and_layer(results, trial: int, middle: bool) -> dict:
+    """A round slider (the middle or the last round by default) and a layer menu."""
     import ipywidgets as w
-
-    from .plots import init_histogram
 
     rounds = sorted(r for t, r in results.masks if t == trial)
     layers = list(results.masks[(trial, 0)])
-    return explore(
-        lambda round, layer: init_histogram(results.theta0[trial][layer], results.masks[(trial, round)][layer],
-                                            title=f"trial {trial}, round {round}: {layer}"),
-        round=w.SelectionSlider(options=rounds, value=rounds[len(rounds) // 2], description="round"),
-        layer=w.Dropdown(options=layers, value=layers[0], description="layer"))
+    return dict(round=w.SelectionSlider(options=rounds, value=rounds[len(rounds) // 2 if middle else -1],
+                                        description="round"),
+                layer=w.Dropdown(options=layers, value=layers[0], description="layer"))
+
+
+def survivors_explorer(results, trial: int = 0):
+    """Pick a pruning round and a layer; see the initial weights θ0 of that layer split
+    into the ones the ticket keeps and the ones pruned so far."""
+    from .plots import init_histogram
+
+    return explore(lambda round, layer: init_histogram(results.theta0[trial][layer],
+                                                       results.masks[(trial, round)][layer],
+                                                       title=f"trial {trial}, round {round}: {layer}"),
+                   **_round_and_layer(results, trial, middle=True))
 
 
 def init_vs_final_explorer(results, trial: int = 0):
     """Pick a round and a layer; see initial against trained (dense) weights, coloured by
     whether that round's ticket keeps them."""
-    import ipywidgets as w
-
     from .plots import init_vs_final
 
-    rounds = sorted(r for t, r in results.masks if t == trial)
-    layers = list(results.masks[(trial, 0)])
-    return explore(
-        lambda round, layer: init_vs_final(results.theta0[trial][layer], results.dense[trial][layer],
-                                           results.masks[(trial, round)][layer],
-                                           title=f"trial {trial}, round {round}: {layer}"),
-        round=w.SelectionSlider(options=rounds, value=rounds[-1], description="round"),
-        layer=w.Dropdown(options=layers, value=layers[0], description="layer"))
+    return explore(lambda round, layer: init_vs_final(results.theta0[trial][layer], results.dense[trial][layer],
+                                                      results.masks[(trial, round)][layer],
+                                                      title=f"trial {trial}, round {round}: {layer}"),
+                   **_round_and_layer(results, trial, middle=False))

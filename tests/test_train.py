@@ -162,3 +162,4 @@ def test_augmented_training_is_seeded_per_run(mnist1d):
     for x, y, z in zip(a, b, plain):
         assert x.curve["val_loss"] == pytest.approx(y.curve["val_loss"], rel=1e-4, abs=1e-5)
         assert x.curve["val_loss"][-1] != z.curve["val_loss"][-1]  # augmentation changed training
+
