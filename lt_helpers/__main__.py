@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from . import data, models, presets
-from .errors import LTError
+from .errors import LTError, check_choice
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,10 +88,8 @@ def main(argv=None) -> int:
         if args.command == "results":
             from .headless import main as run_results
 
-            if args.preset not in presets.PRESETS:
-                raise LTError(f"unknown preset {args.preset!r}; choose one of {', '.join(presets.PRESETS)}")
-            if args.dataset not in (*data.DATASETS, "auto"):
-                raise LTError(f"unknown dataset {args.dataset!r}; choose one of {', '.join(data.DATASETS)} or auto")
+            check_choice("preset", args.preset, presets.PRESETS)
+            check_choice("dataset", args.dataset, (*data.DATASETS, "auto"))
             return run_results(args)
         from .imp import run_imp
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import LTError
+from .errors import LTError, check_choice
 
 DATASETS = ("mnist1d", "mnist", "cifar10")
 # "auto" picks the paper's dataset for a model when it can be had
@@ -82,9 +82,7 @@ def load(name: str, *, data_root=None, device="cpu", download: bool | None = Non
     ``cifar-10-batches-py/...``); files found there load offline. ``download=None``
     downloads a missing dataset when the network allows.
     """
-    if name not in DATASETS:
-        raise LTError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} "
-                      "(or 'auto' where a chapter accepts it)")
+    check_choice("dataset", name, DATASETS, " (or 'auto' where a chapter accepts it)")
     root = Path(data_root) if data_root is not None else default_root()
     if root.exists() and not root.is_dir():
         raise LTError(f"data root {root} is a file, not a folder; pass the folder that holds the datasets "

@@ -6,3 +6,10 @@ class LTError(ValueError):
 
     The command line prints the message without a traceback and exits with status 2.
     """
+
+
+def check_choice(kind: str, name, choices, extra: str = "") -> None:
+    """Raise ``LTError("unknown <kind> <name>; choose one of <choices><extra>")`` unless
+    ``name`` is one of ``choices``: the one wording for every unknown name."""
+    if name not in choices:
+        raise LTError(f"unknown {kind} {name!r}; choose one of {', '.join(choices)}{extra}")

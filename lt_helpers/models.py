@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import LTError
+from .errors import LTError, check_choice
 
 
 class Linear(nn.Module):
@@ -285,8 +285,7 @@ def build(name: str, input_shape, num_classes: int = 10, copies: int = 1,
     """Build ``copies`` networks of architecture ``name`` for inputs of ``input_shape``
     (one example's shape, e.g. ``(1, 28, 28)``, ``(3, 32, 32)`` or ``(1, 40)``),
     initialized from ``seeds``. ``options`` go to the model (e.g. ``dropout=0.5``)."""
-    if name not in MODELS:
-        raise LTError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    check_choice("model", name, MODELS)
     if copies < 1:
         raise LTError(f"copies must be at least 1, got {copies}")
     model = MODELS[name](tuple(input_shape), num_classes=num_classes, copies=copies, **options)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
-from .errors import LTError
+from .errors import LTError, check_choice
 from .train import Hyper
 
 PRESETS = ("smoke", "quick", "paper")
@@ -65,12 +65,9 @@ def get(model: str, dataset: str, preset: str) -> dict:
     from .data import DATASETS
     from .models import MODELS
 
-    if model not in MODELS:
-        raise LTError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    if dataset not in DATASETS:
-        raise LTError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    if preset not in PRESETS:
-        raise LTError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    check_choice("model", model, MODELS)
+    check_choice("dataset", dataset, DATASETS)
+    check_choice("preset", preset, PRESETS)
     key = (model, dataset, preset)
     if key not in _TABLE:
         have = sorted({(m, d) for m, d, _ in _TABLE})
