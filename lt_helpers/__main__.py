@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
                           "shuffle, sign_reinit (none: no controls)")
     imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
     imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
+    imp.add_argument("--lr", type=float, default=None, help="override the preset's learning rate")
+    imp.add_argument("--warmup", type=int, default=None,
+                     help="linear learning-rate warmup over this many iterations (chapter 5)")
+    imp.add_argument("--dropout", type=float, default=None, help="dropout on the fully connected layers (chapter 4)")
+    imp.add_argument("--scope", default=None, choices=["layer", "global"],
+                     help="prune each layer on its own or rank all layers together (default: the preset's)")
     imp.add_argument("--rewind", type=int, default=0,
                      help="reset survivors to the dense run's weights at this iteration (default 0: to θ0)")
     imp.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
@@ -95,11 +101,12 @@ def main(argv=None) -> int:
 
         dataset = data.resolve(args.dataset, args.model, data_root=args.data_root)
         controls = [c for c in args.controls if c != "none"]
-        hyper = {k: v for k, v in (("iterations", args.iterations), ("precision", args.precision)) if v is not None}
+        hyper = {k: getattr(args, k) for k in ("iterations", "precision", "lr", "warmup", "dropout")
+                 if getattr(args, k) is not None}
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,
-                      rewind=args.rewind)
+                      rewind=args.rewind, scope=args.scope)
         df = res.frame()
         table = df.groupby(["round", "condition"]).agg(
             percent=("percent_remaining", "mean"), early_stop=("early_stop_iteration", "mean"),

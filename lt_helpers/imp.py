@@ -36,8 +36,8 @@ import torch
 
 from . import __version__, presets
 from .data import Data, load
-from .errors import LTError
-from .masks import Mask, layer_rates, magnitude_prune, prune_to_density
+from .errors import LTError, check_choice
+from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
 from .train import Hyper, resolve_device, train
 
@@ -97,15 +97,23 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             rounds: int | None = None, trials: int | None = None, controls=("random_reinit",),
             seed: int = 0, out=None, device="auto", data_root=None, data: Data | None = None,
             batched: bool = True, max_copies: int = 32, progress: bool | None = None,
-            hyper: dict | None = None, rewind: int = 0) -> Results:
+            hyper: dict | None = None, rewind: int = 0, rates: dict | None = None,
+            scope: str | None = None) -> Results:
     """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network).
 
     ``hyper`` overrides preset hyperparameters (e.g. ``{'iterations': 2000}``). With
     ``out``, results go to ``out/results.json`` and a rerun resumes from there.
     ``rewind=k`` resets survivors to the dense network's weights at iteration k instead of
     θ0 (Frankle et al. 2019/2020: "rewinding", which finds tickets in deep networks).
+    ``rates`` (fraction pruned per round, by layer kind) and ``scope`` (``'layer'`` or
+    ``'global'``) override the preset's pruning schedule.
     """
     cfg = presets.get(model, dataset, preset)
+    if rates is not None:
+        cfg["rates"] = dict(rates)
+    if scope is not None:
+        check_choice("pruning scope", scope, SCOPES)
+        cfg["scope"] = scope
     hp = Hyper(**{**cfg["hp"].to_dict(), **(hyper or {})}).check()
     rounds = cfg["rounds"] if rounds is None else rounds
     trials = cfg["trials"] if trials is None else trials

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from .errors import LTError
+from .errors import LTError, check_choice
+
+SCOPES = ("layer", "global")
 
 
 class Mask(dict):
@@ -68,6 +70,8 @@ def layer_rates(model, rates_by_kind: dict[str, float]) -> dict[str, float]:
     if missing:
         raise LTError(f"no pruning rate for layer kind(s) {sorted(missing)}; give rates for "
                       f"{sorted(set(model.prunable.values()))}")
+    for kind in set(model.prunable.values()):
+        _check_fraction(kind, rates_by_kind[kind])
     return {name: float(rates_by_kind[kind]) for name, kind in model.prunable.items()}
 
 
@@ -103,8 +107,7 @@ def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[st
             n_drop = round(p * int(keep.sum()))
             new[name] = _drop_smallest(weights[name].detach().abs().cpu(), keep, n_drop)
         return new
-    if scope != "global":
-        raise LTError(f"unknown pruning scope {scope!r}; use 'layer' or 'global'")
+    check_choice("pruning scope", scope, SCOPES)
     names = [n for n, p in rates.items() if p > 0]
     if len({rates[n] for n in names}) > 1:
         raise LTError("global pruning uses one rate for all pruned layers; got "

@@ -7,6 +7,8 @@ and the legend says how many trials stand behind it.
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -54,21 +56,25 @@ def _scaled(metric, values):
 
 def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
     """Mean ± std of ``metric`` over trials against percent of weights remaining, one line
-    per condition. ``frame`` is ``Results.frame()``."""
+    per condition. ``frame`` is ``Results.frame()``, or several of them concatenated with
+    their own condition names (e.g. ``"dropout 0.5"``); a condition without its own round 0
+    starts from the shared dense network."""
     ax = ax or plt.gca()
     conditions = conditions or [c for c in COLORS if c in set(frame["condition"])]
     dense = frame[frame["round"] == 0]
+    spare = itertools.cycle([c for c in sns.color_palette("dark") if c not in COLORS.values()])
     for cond in conditions:
         part = frame[frame["condition"] == cond]
-        if cond != "ticket" and len(dense):  # every curve starts from the shared dense network
+        if not (part["round"] == 0).any() and len(dense):
             part = pd.concat([dense.assign(condition=cond), part])
         g = part.groupby("round")
         pct = g["percent_remaining"].mean().to_numpy()
         mean = _scaled(metric, g[metric].mean())
         std = _scaled(metric, g[metric].std(ddof=0).fillna(0))
         n = int(g["trial"].nunique().min())
-        ax.plot(pct, mean, "o-", ms=3, color=COLORS[cond], label=f"{LABELS.get(cond, cond)} (n={n})")
-        ax.fill_between(pct, mean - std, mean + std, color=COLORS[cond], alpha=0.2, lw=0)
+        color = COLORS.get(cond) or next(spare)
+        ax.plot(pct, mean, "o-", ms=3, color=color, label=f"{LABELS.get(cond, cond)} (n={n})")
+        ax.fill_between(pct, mean - std, mean + std, color=color, alpha=0.2, lw=0)
     percent_axis(ax, frame["percent_remaining"])
     ax.set_ylabel(METRICS[metric])
     if title:

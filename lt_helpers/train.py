@@ -159,6 +159,11 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
 def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) -> list[Run]:
     """Train the networks as copies of one batched model (the loop itself)."""
     K, device = len(inits), data.device
+    if device.type == "cpu":
+        # Flush denormal floats to zero in this thread: SGD with momentum and weight decay
+        # leaves tiny values whose arithmetic is ~100x slower on x86 (measured: a 1-D ResNet-20
+        # with warmup, 1.4 s per step instead of 0.1 s); zero is as good an answer for them.
+        torch.set_flush_denormal(True)
     model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout).to(device)
     params = dict(model.named_parameters())
     checked = [m.check(model) for m in masks]

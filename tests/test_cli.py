@@ -24,10 +24,20 @@ def test_imp_command_writes_and_resumes(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text()) == saved
 
 
+def test_training_and_pruning_options_reach_the_run(tmp_path):
+    res = cli("imp", "--model", "resnet20", "--preset", "smoke", "--rounds", "2", "--trials", "1", "--controls", "none",
+              "--iterations", "20", "--lr", "0.03", "--warmup", "10", "--scope", "layer", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    config = json.loads((tmp_path / "results.json").read_text())["config"]
+    assert (config["hyper"]["lr"], config["hyper"]["warmup"], config["scope"]) == (0.03, 10, "layer")
+    density = json.loads((tmp_path / "results.json").read_text())["runs"][-1]["layer_density"]
+    assert density["stem.0.weight"] == pytest.approx(0.8, abs=0.03)  # layer-wise: the small first layer pruned too
+
+
 def test_help_documents_every_option():
     out = cli("imp", "--help").stdout
     for option in ("--model", "--dataset", "--preset", "--rounds", "--trials", "--controls", "--out",
-                   "--data-root", "--device", "--seed"):
+                   "--data-root", "--device", "--seed", "--lr", "--warmup", "--dropout", "--scope", "--rewind"):
         assert option in out
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lt_helpers import models
+from lt_helpers.errors import LTError
 
 # The paper's architecture table (2-D, CIFAR-10): all prunable weights and the conv part.
 PAPER = {"conv2": (4.3e6, 38e3), "conv4": (2.4e6, 260e3), "vgg19": (20.0e6, 20.0e6), "resnet20": (274e3, 270e3)}
@@ -106,3 +107,39 @@ def test_paper_presets_follow_the_paper():
     assert (resnet.optimizer, resnet.lr, resnet.batch_size, resnet.iterations, resnet.lr_drops) == \
         ("sgd", 0.1, 128, 30000, [20000, 25000])
     assert presets.get("vgg19", "cifar10", "paper")["hp"].iterations == 112480
+
+
+def test_scope_and_rates_can_be_overridden(mnist1d):
+    """Chapter 5 compares layer-wise and global pruning of the same network at the same rates."""
+    from lt_helpers import imp
+
+    runs = {scope: imp.run_imp("resnet20", "mnist1d", "smoke", rounds=2, trials=1, controls=(), data=mnist1d,
+                               hyper={"iterations": 10}, scope=scope, rates={"conv": 0.5, "downsample": 0, "output": 0})
+            for scope in ("layer", "global")}
+    density = {s: r.runs[-1]["layer_density"] for s, r in runs.items()}
+    conv = [n for n, k in models.build("resnet20", (1, 40)).prunable.items() if k == "conv"]
+    assert all(density["layer"][n] == pytest.approx(0.5, abs=0.011) for n in conv)  # every layer halved
+    assert len({round(density["global"][n], 2) for n in conv}) > 1  # one threshold: layers differ
+    pct = {s: r.runs[-1]["percent_remaining"] for s, r in runs.items()}
+    assert pct["layer"] == pytest.approx(pct["global"], abs=0.1)  # the same overall sparsity
+    assert runs["layer"].config["scope"] == "layer" and runs["layer"].config["rates"]["conv"] == 0.5
+    with pytest.raises(LTError, match="unknown pruning scope 'local'; choose one of layer, global"):
+        imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, scope="local")
+    with pytest.raises(LTError, match="pruning fraction for 'conv' is 1.5"):
+        imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, rates={"conv": 1.5, "downsample": 0, "output": 0})
+
+
+@pytest.mark.parametrize("name", ["conv2", "conv4", "conv6", "resnet20", "vgg19"])
+@pytest.mark.parametrize("dataset", ["mnist1d", "cifar10"])
+def test_quick_presets_prune_twice_the_paper_rate_and_keep_lr_steps_inside_training(name, dataset):
+    from lt_helpers import presets
+
+    paper, quick = presets.get(name, dataset, "paper"), presets.get(name, dataset, "quick")
+    assert quick["rates"] == {kind: 2 * p for kind, p in paper["rates"].items()}
+    for preset in presets.PRESETS:
+        hp = presets.get(name, dataset, preset)["hp"]
+        assert all(0 < d < hp.iterations for d in hp.lr_drops), (preset, hp.lr_drops, hp.iterations)
+    if paper["hp"].lr_drops:  # the steps keep their relative places
+        q = quick["hp"]
+        assert [d / q.iterations for d in q.lr_drops] == pytest.approx(
+            [d / paper["hp"].iterations for d in paper["hp"].lr_drops], abs=0.01)

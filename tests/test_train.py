@@ -163,3 +163,17 @@ def test_augmented_training_is_seeded_per_run(mnist1d):
         assert x.curve["val_loss"] == pytest.approx(y.curve["val_loss"], rel=1e-4, abs=1e-5)
         assert x.curve["val_loss"][-1] != z.curve["val_loss"][-1]  # augmentation changed training
 
+
+
+def test_cpu_training_flushes_denormals(mnist1d):
+    """Denormal floats (SGD + weight decay + warmup left them in a 1-D ResNet) made CPU steps
+    ~100x slower; the loop flushes them to zero in the thread that runs the kernels."""
+    torch.set_flush_denormal(False)  # earlier tests in this process may have trained already
+    try:
+        tiny = torch.tensor([1e-39])  # below float32's smallest normal number (1.2e-38)
+        assert (tiny * 1.0).item() != 0.0  # denormals are live before training
+        inits, ms = _setup(1)
+        train.train("lenet_300_100", mnist1d, inits, ms, train.Hyper(iterations=2, eval_every=1), seeds=[0])
+        assert (tiny * 1.0).item() == 0.0
+    finally:
+        torch.set_flush_denormal(False)
