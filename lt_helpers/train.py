@@ -18,7 +18,12 @@ there (the paper's protocol: the test set never chooses anything).
 
 from __future__ import annotations
 
+import functools
+import importlib
+import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import sys
 import threading
 from dataclasses import asdict, dataclass, field
@@ -113,8 +118,8 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
 
     On the CPU, batched networks are split into one group per CPU thread (``threads``,
     default ``torch.get_num_threads()``); each group is one batched model trained in its
-    own Python thread with single-threaded kernels. Small matrix products parallelize
-    poorly inside one kernel and well across groups (1.4-1.7x on 2 cores).
+    own process (see :func:`_in_parallel`) with single-threaded kernels. Small matrix
+    products parallelize poorly inside one kernel and well across groups (1.4-1.7x on 2 cores).
     """
     if not (len(inits) == len(masks) == len(seeds)):
         raise LTError(f"inits, masks and seeds must have one entry per run: got "
@@ -129,35 +134,104 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     groups = [list(range(g * K // n_groups, (g + 1) * K // n_groups)) for g in range(n_groups)]
     bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
     pick = lambda items, idx: [items[i] for i in idx]
+    report = lambda it: bar.update(it - bar.n)
     if n_groups == 1:
-        runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar)
+        runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
     else:
-        runs, errors, before = [None] * K, [], torch.get_num_threads()
-
-        def work(g, idx):
-            try:
-                torch.set_num_threads(1)
-                out = _train_batch(model_name, data, pick(inits, idx), pick(masks, idx), hp, pick(seeds, idx),
-                                   snapshot_at, bar if g == 0 else None)
-                for i, r in zip(idx, out):
-                    runs[i] = r
-            except BaseException as err:  # re-raised in the caller's thread
-                errors.append(err)
-
-        workers = [threading.Thread(target=work, args=(g, idx), daemon=True) for g, idx in enumerate(groups)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        torch.set_num_threads(before)
-        if errors:
-            raise errors[0]
+        jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
+                                  pick(seeds, idx), snapshot_at) for idx in groups]
+        runs = [None] * K
+        for idx, out in zip(groups, _in_parallel(jobs, report)):
+            for i, r in zip(idx, out):
+                runs[i] = r
     bar.close()
     return runs
 
 
-def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) -> list[Run]:
-    """Train the networks as copies of one batched model (the loop itself)."""
+def _in_parallel(jobs: list, report) -> list:
+    """Run ``jobs`` (functions of a progress callback) at once, one CPU thread each, and
+    return their results in order; the first job reports progress through ``report``.
+
+    On Linux each job runs in a forked child process, so Python's GIL serializes nothing
+    (measured on 2 cores: two groups of 5 MNIST-1D networks train 10% faster than in two
+    threads). Elsewhere (fork is unsafe on macOS and absent on Windows), or with
+    ``LT_PROCESSES=0``, they run in threads. A child's exception is raised here; an
+    interrupt here stops the children.
+    """
+    if sys.platform != "linux" or os.environ.get("LT_PROCESSES") == "0":
+        results, errors, before = [None] * len(jobs), [], torch.get_num_threads()
+
+        def work(g):
+            try:
+                torch.set_num_threads(1)
+                results[g] = jobs[g](report if g == 0 else None)
+            except BaseException as err:  # re-raised in the caller's thread
+                errors.append(err)
+
+        threads = [threading.Thread(target=work, args=(g,), daemon=True) for g in range(len(jobs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        torch.set_num_threads(before)
+        if errors:
+            raise errors[0]
+        return results
+
+    importlib.import_module("torch._dynamo")  # torch.optim imports it on first use (1.4 s): once, not per child
+
+    ctx = multiprocessing.get_context("fork")
+    children, results = [], [None] * len(jobs)
+    try:
+        for g, job in enumerate(jobs):
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_child, args=(job, send, g == 0), daemon=True)
+            child.start()
+            send.close()
+            children.append((child, receive))
+        waiting = {receive: g for g, (_, receive) in enumerate(children)}
+        while waiting:
+            for conn in multiprocessing.connection.wait(list(waiting)):
+                try:
+                    kind, value = pickle.loads(conn.recv_bytes())
+                except EOFError:
+                    child = children[waiting[conn]][0]
+                    child.join()
+                    raise LTError(f"a training process died (exit code {child.exitcode}), likely out of memory; "
+                                  "train fewer networks at once (batched=False) or set LT_PROCESSES=0") from None
+                if kind == "progress":
+                    report(value)
+                elif kind == "error":
+                    raise value
+                else:
+                    results[waiting.pop(conn)] = value
+        return results
+    finally:
+        for child, receive in children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receive.close()
+
+
+def _child(job, send, reports: bool) -> None:
+    """A forked training process: run ``job``, send back its result (or its exception)."""
+    torch.set_num_threads(1)
+    say = lambda *message: send.send_bytes(pickle.dumps(message))
+    try:
+        say("done", job((lambda it: say("progress", it)) if reports else None))
+    except BaseException as err:
+        try:
+            pickle.loads(pickle.dumps(err))
+        except Exception:  # an exception that does not survive pickling: send its text
+            err = LTError(f"training failed in a child process: {err!r}")
+        say("error", err)
+    send.close()
+
+
+def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report) -> list[Run]:
+    """Train the networks as copies of one batched model (the loop itself); ``report(it)``,
+    if given, is called at every evaluation."""
     K, device = len(inits), data.device
     if device.type == "cpu":
         # Flush denormal floats to zero in this thread: SGD with momentum and weight decay
@@ -203,18 +277,19 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, bar) ->
             record[0, :, e] = loss[:, :n_val].mean(1)
             record[1, :, e] = correct[:, :n_val].mean(1)
             record[2, :, e] = correct[:, n_val:].mean(1)
-            if bar is not None:
-                bar.update(it - bar.n)
+            if report is not None:
+                report(it)
         if it == hp.iterations:
             break
         idx, shift, flip = batches.next()  # [K, batch] (and each example's augmentation)
-        x = data.x_train[idx]
+        rows = idx.flatten()  # index_select is several times faster than x_train[idx] on a CPU
+        x = data.x_train.index_select(0, rows).view(*idx.shape, *data.input_shape)
         if shift is not None:
             x = augment(x.flatten(0, 1), shift.flatten(0, 1), None if flip is None else flip.flatten()).view_as(x)
         with amp:
             out = model(x)
             # Sum of per-copy mean losses: each copy's gradient is its own.
-            loss = F.cross_entropy(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum") / hp.batch_size
+            loss = F.cross_entropy(out.flatten(0, 1), data.y_train.index_select(0, rows), reduction="sum") / hp.batch_size
         opt.zero_grad(set_to_none=True)
         (scaler.scale(loss) if scaler else loss).backward()
         for p, m in zip(pruned, keep):
@@ -297,11 +372,14 @@ def augment(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor | None) -> 
 
 
 @torch.inference_mode()
-def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
+def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
     """Per-example loss and correctness ``[copies, examples]`` of every copy on (x, y),
-    without leaving the device."""
+    without leaving the device. On a CPU the examples go in chunks of about 4,000 / copies,
+    so that a chunk's activations stay in cache (measured for the MNIST-1D MLP: 1.4x
+    faster at 5 copies, 1.9x at 16, than chunks of 2,000)."""
     model.eval()
     K, losses, correct = model.copies, [], []
+    chunk = chunk or (max(100, 4000 // K) if x.device.type == "cpu" else 2000)
     for start in range(0, len(y), chunk):
         xb, yb = x[start:start + chunk], y[start:start + chunk]
         out = model(xb.expand(K, *xb.shape))  # [K, n, classes]

@@ -1,3 +1,8 @@
+import multiprocessing
+import os
+import sys
+import time
+
 import pytest
 import torch
 
@@ -129,7 +134,7 @@ def test_bf16_autocast_trains_close_to_fp32(mnist1d):
             assert b.weights[name].dtype == torch.float32  # master weights stay fp32
 
 
-def test_thread_groups_do_not_change_results(mnist1d):
+def test_cpu_groups_do_not_change_results(mnist1d):
     threads = torch.get_num_threads()
     inits, ms = _setup(4)
     one = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=1)
@@ -137,6 +142,50 @@ def test_thread_groups_do_not_change_results(mnist1d):
     for a, b in zip(one, two):
         assert a.curve["val_loss"] == pytest.approx(b.curve["val_loss"], rel=1e-4, abs=1e-5)
     assert torch.get_num_threads() == threads  # the caller's thread count is restored
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="groups train in forked processes on Linux only")
+def test_process_groups_equal_thread_groups(mnist1d, monkeypatch):
+    inits, ms = _setup(4)
+    forked = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2, snapshot_at=40)
+    monkeypatch.setenv("LT_PROCESSES", "0")
+    threaded = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2, snapshot_at=40)
+    for a, b in zip(forked, threaded):
+        assert a.curve == b.curve and a.early_stop_iteration == b.early_stop_iteration
+        for name in a.weights:
+            assert torch.equal(a.weights[name], b.weights[name]) and torch.equal(a.snapshot[name], b.snapshot[name])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="groups train in forked processes on Linux only")
+def test_children_report_progress_errors_and_deaths():
+    seen = []
+
+    def first(report):
+        report(5)
+        return "a"
+
+    assert train._in_parallel([first, lambda report: "b"], seen.append) == ["a", "b"]
+    assert seen == [5]  # the first child's progress reached the caller
+    pids = train._in_parallel([lambda report: os.getpid()] * 2, None)
+    assert os.getpid() not in pids and len(set(pids)) == 2  # each group in a process of its own
+
+    def fails(report):
+        raise LTError("mask does not fit")
+
+    start = time.perf_counter()
+    with pytest.raises(LTError, match="mask does not fit"):
+        train._in_parallel([lambda report: time.sleep(60), fails], None)
+    with pytest.raises(LTError, match=r"died \(exit code 3\)"):
+        train._in_parallel([lambda report: os._exit(3), lambda report: time.sleep(60)], None)
+    assert time.perf_counter() - start < 30  # the sleeping siblings were stopped, not waited for
+    assert multiprocessing.active_children() == []
+
+
+def test_a_bad_mask_in_a_group_is_reported(mnist1d):
+    inits, ms = _setup(4)
+    ms[3] = Mask({name: m[:-1] for name, m in ms[3].items()})  # every layer one row short
+    with pytest.raises(LTError, match="shape"):
+        train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2)
 
 
 def test_augment_shifts_and_flips_on_device():
