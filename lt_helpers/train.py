@@ -135,15 +135,18 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
     pick = lambda items, idx: [items[i] for i in idx]
     report = lambda it: bar.update(it - bar.n)
-    if n_groups == 1:
-        runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
-    else:
-        jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
-                                  pick(seeds, idx), snapshot_at) for idx in groups]
-        runs = [None] * K
-        for idx, out in zip(groups, _in_parallel(jobs, report)):
-            for i, r in zip(idx, out):
-                runs[i] = r
+    # Each group seeds torch's global generator (dropout draws from it) from its runs' seeds;
+    # the caller gets its own generator state back.
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if data.device.type == "cuda" else []):
+        if n_groups == 1:
+            runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
+        else:
+            jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
+                                      pick(seeds, idx), snapshot_at) for idx in groups]
+            runs = [None] * K
+            for idx, out in zip(groups, _in_parallel(jobs, report)):
+                for i, r in zip(idx, out):
+                    runs[i] = r
     bar.close()
     return runs
 
@@ -238,6 +241,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
         # leaves tiny values whose arithmetic is ~100x slower on x86 (measured: a 1-D ResNet-20
         # with warmup, 1.4 s per step instead of 0.1 s); zero is as good an answer for them.
         torch.set_flush_denormal(True)
+    torch.manual_seed(int(seeds[0]))  # dropout's masks come from the global generator
     model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout).to(device)
     params = dict(model.named_parameters())
     checked = [m.check(model) for m in masks]

@@ -188,6 +188,23 @@ def test_a_bad_mask_in_a_group_is_reported(mnist1d):
         train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2)
 
 
+def test_dropout_is_seeded_by_the_runs_and_leaves_the_callers_generator_alone(mnist1d):
+    inits, ms = _setup(4)
+    inits = [{name: w.clone() for name, w in inits[0].items()}] * 4  # identical networks and masks:
+    ms = [ms[0]] * 4                                                # only seeds and dropout differ
+    hp = train.Hyper(iterations=40, eval_every=20, dropout=0.5)
+    torch.manual_seed(1)
+    a = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], threads=2)
+    torch.manual_seed(2)
+    state = torch.get_rng_state()
+    b = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], threads=2)
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's generator is untouched
+    for x, y in zip(a, b):  # the same seeds give the same dropout whatever the global generator held
+        assert x.curve == y.curve
+    assert a[0].curve != a[1].curve  # copies in one group draw different dropout masks
+    assert a[0].curve == a[2].curve  # groups seeded alike draw alike (first copy of each group)
+
+
 def test_augment_shifts_and_flips_on_device():
     x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).view(2, 1, 6, 6)
     same = train.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([False, False]))
