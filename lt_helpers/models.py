@@ -212,7 +212,8 @@ class VGG(Network):
             if item == "M":
                 layers.append(nn.MaxPool1d(2) if dim == 1 else nn.MaxPool2d(2))
             else:
-                layers += [Conv(dim, channels, item, copies, bias=False), BatchNorm(item, copies), nn.ReLU(inplace=True)]
+                layers += [Conv(dim, channels, item, copies, bias=False), BatchNorm(item, copies),
+                           nn.ReLU(inplace=True)]
                 channels = item
         self.features = nn.Sequential(*layers)
         self.output_layer = Linear(channels, num_classes, copies)
@@ -251,7 +252,8 @@ class ResNet(Network):
         super().__init__()
         self.copies = copies
         dim = len(input_shape) - 1
-        self.stem = nn.Sequential(Conv(dim, input_shape[0], 16, copies, bias=False), BatchNorm(16, copies), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(Conv(dim, input_shape[0], 16, copies, bias=False), BatchNorm(16, copies),
+                                  nn.ReLU(inplace=True))
         blocks, channels = [], 16
         for stage, width in enumerate((16, 32, 64)):
             for b in range(3):

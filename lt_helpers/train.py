@@ -293,7 +293,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
         with amp:
             out = model(x)
             # Sum of per-copy mean losses: each copy's gradient is its own.
-            loss = F.cross_entropy(out.flatten(0, 1), data.y_train.index_select(0, rows), reduction="sum") / hp.batch_size
+            loss = F.cross_entropy(out.flatten(0, 1), data.y_train.index_select(0, rows),
+                                   reduction="sum") / hp.batch_size
         opt.zero_grad(set_to_none=True)
         (scaler.scale(loss) if scaler else loss).backward()
         for p, m in zip(pruned, keep):
