@@ -3,7 +3,7 @@
 Finding a ticket means training the same architecture many times (trials, controls),
 so every layer here holds ``copies`` independent sets of weights, stacked along a
 leading dimension: a ``Linear`` with ``copies=8`` has a weight of shape
-``[8, fan_out, fan_in]`` and maps inputs ``[8, batch, fan_in]`` to ``[8, batch, fan_out]``
+``[8, fan_in, fan_out]`` and maps inputs ``[8, batch, fan_in]`` to ``[8, batch, fan_out]``
 with one batched matrix multiply. With ``copies=1`` it is an ordinary network.
 Copies never mix: the loss is a sum of per-copy losses, so each copy's gradient, and
 each copy's Adam or SGD update (elementwise), is exactly what it would be alone.
@@ -38,10 +38,42 @@ class Linear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(copies, 1, fan_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [copies, batch, fan_in]
+        if self.weight.shape[2] <= FEW_OUTPUTS and x.shape[0] >= 4 and x.device.type == "cpu":
+            return _FewOutputs.apply(x, self.weight, self.bias)
         return torch.baddbmm(self.bias, x, self.weight)
 
     def fans(self) -> tuple[int, int]:
         return self.weight.shape[1], self.weight.shape[2]
+
+
+FEW_OUTPUTS = 16  # fp32 values in one 512-bit vector register
+
+
+class _FewOutputs(torch.autograd.Function):
+    """``x @ weight + bias`` for a layer with few outputs (an output layer), on a CPU.
+
+    A CPU matrix product vectorizes along its result's rows, and a result only 10 wide
+    fills less than one vector register: ``[60, 100] @ [100, 10]`` runs at a sixth of the
+    speed of its transpose ``[10, 100] @ [100, 60]``. So the forward pass computes the
+    transposed product and returns a transposed view ``[copies, batch, outputs]`` (whose
+    ``.transpose(1, 2)`` is the contiguous layout that ``cross_entropy`` prefers), and the
+    weight's gradient is computed transposed too. Measured for 16 copies of the MNIST-1D
+    MLP's output layer with its loss, forward and backward: 690 us -> 335 us; a whole
+    training step of the MLP 3% faster at 4 copies, 8% at 8, but 4% slower at one copy
+    (this function's Python), so ``Linear`` uses it from 4 copies up.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        return torch.baddbmm(bias.transpose(1, 2), weight.transpose(1, 2), x.transpose(1, 2)).transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx, grad):  # grad: [copies, batch, outputs]
+        x, weight = (t.to(grad.dtype) for t in ctx.saved_tensors)  # under autocast grad may be bf16
+        grad_x = torch.bmm(grad, weight.transpose(1, 2)) if ctx.needs_input_grad[0] else None
+        grad_weight = torch.bmm(grad.transpose(1, 2), x).transpose(1, 2)
+        return grad_x, grad_weight, grad.sum(1, keepdim=True)
 
 
 class Conv(nn.Module):

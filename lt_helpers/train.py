@@ -293,8 +293,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
         with amp:
             out = model(x)
             # Sum of per-copy mean losses: each copy's gradient is its own.
-            loss = F.cross_entropy(out.flatten(0, 1), data.y_train.index_select(0, rows),
-                                   reduction="sum") / hp.batch_size
+            loss = _loss_sum(out, data.y_train.index_select(0, rows)) / hp.batch_size
         opt.zero_grad(set_to_none=True)
         (scaler.scale(loss) if scaler else loss).backward()
         for p, m in zip(pruned, keep):
@@ -318,6 +317,16 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
             early_stop_iteration=evals[best], early_stop_test_acc=test_acc[k][best],
             final_test_acc=test_acc[k][-1], snapshot=snapshot[k] if snapshot else None))
     return runs
+
+
+def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy summed over copies and examples; ``out`` is ``[K, batch, classes]``,
+    ``y`` the ``K * batch`` labels. The log-softmax runs over whichever dimension holds the
+    classes contiguously in memory (an output layer may compute ``[K, classes, batch]``:
+    see ``models._FewOutputs``); over a strided one it is several times slower."""
+    if out.stride(-1) == 1:
+        return F.cross_entropy(out.flatten(0, 1), y, reduction="sum")
+    return F.cross_entropy(out.transpose(1, 2), y.view(out.shape[:2]), reduction="sum")
 
 
 class _Batches:

@@ -46,3 +46,31 @@ def test_set_copy_rejects_wrong_shapes():
         net.set_copy(0, other)
     with pytest.raises(LTError, match="one seed per copy"):
         net.reset_parameters([1, 2])
+
+
+@pytest.mark.parametrize("copies", [1, 4, 8])
+@pytest.mark.parametrize("autocast", [False, True])
+def test_linear_matches_plain_product_and_gradients(copies, autocast):
+    """From 4 copies up an output layer (10 outputs) computes its product transposed on a
+    CPU (models._FewOutputs): same values and the same gradients as x @ w + b, also in bf16."""
+    torch.manual_seed(0)
+    layer = models.Linear(100, 10, copies)
+    with torch.no_grad():
+        layer.weight.normal_(), layer.bias.normal_()
+    x = torch.randn(copies, 60, 100, requires_grad=True)
+    w, b = (t.detach().clone().requires_grad_() for t in (layer.weight, layer.bias))
+    x_ref = x.detach().clone().requires_grad_()
+    g = torch.randn(copies, 60, 10)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        out, ref = layer(x), torch.baddbmm(b, x_ref, w)
+    assert out.shape == ref.shape == (copies, 60, 10) and out.dtype == ref.dtype
+    assert (out.stride(-1) == 1) == (copies < 4)  # transposed from 4 copies up (train._loss_sum reads it)
+    (out.float() * g).sum().backward()
+    (ref.float() * g).sum().backward()
+    tol = dict(rtol=2e-2, atol=0.5) if autocast else dict(rtol=1e-5, atol=1e-4)
+    assert torch.allclose(out.float(), ref.float(), **tol)
+    for mine, theirs in [(x.grad, x_ref.grad), (layer.weight.grad, w.grad), (layer.bias.grad, b.grad)]:
+        assert mine.shape == theirs.shape and mine.dtype == theirs.dtype
+        assert torch.allclose(mine, theirs, **tol)
+    with torch.inference_mode():  # evaluation path: no graph
+        assert torch.allclose(layer(x.detach()), torch.baddbmm(b, x_ref, w).detach(), rtol=1e-5, atol=1e-4)

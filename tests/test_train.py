@@ -47,10 +47,12 @@ def test_adam_state_cannot_revive_pruned_weights(mnist1d):
         assert torch.count_nonzero(inits[0][name][~m]) > 0  # they did start non-zero
 
 
-def test_batched_matches_one_at_a_time(mnist1d):
-    inits, ms = _setup(3)
-    together = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[1, 2, 3])
-    alone = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[1, 2, 3], batched=False)
+@pytest.mark.parametrize("n, threads", [(3, None), (4, 1)])  # (4, 1): one group of 4 (models._FewOutputs)
+def test_batched_matches_one_at_a_time(mnist1d, n, threads):
+    inits, ms = _setup(n)
+    seeds = list(range(1, n + 1))
+    together = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=seeds, threads=threads)
+    alone = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=seeds, batched=False)
     for a, b in zip(together, alone):
         assert a.curve["iteration"] == b.curve["iteration"]
         assert a.curve["val_loss"] == pytest.approx(b.curve["val_loss"], rel=1e-4, abs=1e-5)
