@@ -10,7 +10,9 @@ Columns, per workload (LeNet-300-100 on MNIST-shaped data and the MNIST-1D MLP, 
 
 ``ms/step`` is wall time per training step *per network* (evaluation excluded), so a
 batched step of K networks counts K network-steps; ``vs reference`` and ``vs K=1`` are
-the reference's and the one-at-a-time ms/step divided by the row's (throughput ratios).
+the reference's and the one-at-a-time ms/step divided by the row's (throughput ratios);
+``spread`` is how much slower the row's slowest repetition was than its best, a measure of
+the machine's noise during the run (on a shared machine, ratios move by about as much).
 ``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16). A last line times chapter 3's full MNIST-1D experiment
 (``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 6,000 iterations),
 unless ``--skip-chapter``.
@@ -125,12 +127,15 @@ def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="auto")
-    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement")
+    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement (a quarter for K > 1)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions; the best is reported")
     p.add_argument("--bf16", action="store_true", help="on a CPU, also time batched training in bf16")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
     p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
     args = p.parse_args(argv)
+    for name in ("steps", "repeats"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     device = resolve_device(args.device)
     print(f"device: {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads\n")
 
@@ -141,22 +146,24 @@ def main(argv=None) -> int:
     workloads = [("LeNet-300-100, MNIST-shaped", x, y, True, mnist_like),
                  ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d)]
     print(f"best of {args.repeats} interleaved repetitions\n")
-    print(f"{'workload':30s} {'method':22s} {'ms/step':>9s} {'vs reference':>13s} {'vs K=1':>8s}")
+    print(f"{'workload':30s} {'method':22s} {'ms/step':>9s} {'vs reference':>13s} {'vs K=1':>8s} {'spread':>7s}")
     for name, xs, ys, images, data in workloads:
         methods = {"reference": lambda: reference_step_ms(xs, ys, images, args.steps, device)}
+        batched_steps = max(10, args.steps // 4)  # a batched step does K networks' work
         for k in (1, 8, 32):
-            methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, max(50, args.steps // (4 if k > 1 else 1)))
+            methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, args.steps if k == 1 else batched_steps)
         if device.type == "cpu" and args.bf16:  # opt-in mixed precision on a CPU with AVX512-BF16
-            methods["lt_helpers K=32 bf16"] = lambda: lt_step_ms(data, 32, max(50, args.steps // 4), "bf16")
+            methods["lt_helpers K=32 bf16"] = lambda: lt_step_ms(data, 32, batched_steps, "bf16")
         # Interleave the methods and keep each one's best time: a shared machine's noise
         # (other tenants, frequency changes) then hits all methods alike.
-        best = {m: f() for m, f in methods.items()}
-        for _ in range(args.repeats - 1):
+        times = {m: [] for m in methods}
+        for _ in range(args.repeats):
             for m, f in methods.items():
-                best[m] = min(best[m], f())
+                times[m].append(f())
+        best = {m: min(t) for m, t in times.items()}
         for m, ms in best.items():
             print(f"{name:30s} {m:22s} {ms:9.3f} {best['reference'] / ms:12.2f}x "
-                  f"{best['lt_helpers K=1'] / ms:7.2f}x", flush=True)
+                  f"{best['lt_helpers K=1'] / ms:7.2f}x {max(times[m]) / ms - 1:7.0%}", flush=True)
     if not args.skip_chapter:
         t = time.perf_counter()
         imp.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),

@@ -1,0 +1,35 @@
+"""make bench's table: every row present, ratios computed from the printed times."""
+
+import re
+
+import pytest
+
+from lt_helpers import bench
+
+ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|lt_helpers K=\d+(?: bf16)?)\s+(?P<ms>[\d.]+)\s+"
+                 r"(?P<vs_ref>[\d.]+)x\s+(?P<vs_k1>[\d.]+)x\s+(?P<spread>\d+)%$")
+
+
+def test_bench_table(capsys):
+    assert bench.main(["--device", "cpu", "--steps", "40", "--repeats", "2", "--skip-chapter"]) == 0
+    out = capsys.readouterr().out
+    rows = [m.groupdict() for line in out.splitlines() if (m := ROW.match(line))]
+    methods = ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=32"]
+    assert [r["method"] for r in rows] == methods * 2, out
+    for workload in ("LeNet-300-100, MNIST-shaped", "MLP 40-300-100-10, MNIST-1D"):
+        mine = {r["method"]: r for r in rows if r["workload"] == workload}
+        ref, k1 = float(mine["reference"]["ms"]), float(mine["lt_helpers K=1"]["ms"])
+        for r in mine.values():
+            ms = float(r["ms"])
+            assert ms > 0
+            # ratios are throughput ratios of the printed (rounded) times
+            assert float(r["vs_ref"]) == pytest.approx(ref / ms, rel=0.01, abs=0.01)
+            assert float(r["vs_k1"]) == pytest.approx(k1 / ms, rel=0.01, abs=0.01)
+    assert "chapter 3" not in out  # --skip-chapter
+
+
+@pytest.mark.parametrize("flag", ["--steps", "--repeats"])
+def test_bench_rejects_nonpositive_counts(flag, capsys):
+    with pytest.raises(SystemExit):
+        bench.main([flag, "0", "--skip-chapter"])
+    assert f"{flag} must be at least 1" in capsys.readouterr().err
