@@ -13,7 +13,8 @@ batched step of K networks counts K network-steps; ``vs reference`` and ``vs K=1
 the reference's and the one-at-a-time ms/step divided by the row's (throughput ratios);
 ``spread`` is how much slower the row's slowest repetition was than its best, a measure of
 the machine's noise during the run (on a shared machine, ratios move by about as much).
-``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16). A last line times chapter 3's full MNIST-1D experiment
+``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16).
+A last line times chapter 3's full MNIST-1D experiment
 (``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 6,000 iterations),
 unless ``--skip-chapter``.
 

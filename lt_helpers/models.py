@@ -52,9 +52,9 @@ FEW_OUTPUTS = 16  # fp32 values in one 512-bit vector register
 class _FewOutputs(torch.autograd.Function):
     """``x @ weight + bias`` for a layer with few outputs (an output layer), on a CPU.
 
-    A CPU matrix product vectorizes along its result's rows, and a result only 10 wide
-    fills less than one vector register: ``[60, 100] @ [100, 10]`` runs at a sixth of the
-    speed of its transpose ``[10, 100] @ [100, 60]``. So the forward pass computes the
+    A CPU matrix product vectorizes across its result's columns, and a result 10 columns
+    wide fills less than one vector register: at 16 copies ``[60, 100] @ [100, 10]`` takes 137 us,
+    its transpose ``[10, 100] @ [100, 60]`` 41 us. So the forward pass computes the
     transposed product and returns a transposed view ``[copies, batch, outputs]`` (whose
     ``.transpose(1, 2)`` is the contiguous layout that ``cross_entropy`` prefers), and the
     weight's gradient is computed transposed too. Measured for 16 copies of the MNIST-1D
