@@ -148,9 +148,9 @@ def main(argv=None) -> int:
                  ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d)]
     print(f"best of {args.repeats} interleaved repetitions\n")
     print(f"{'workload':30s} {'method':22s} {'ms/step':>9s} {'vs reference':>13s} {'vs K=1':>8s} {'spread':>7s}")
+    batched_steps = max(10, args.steps // 4)  # a batched step does K networks' work
     for name, xs, ys, images, data in workloads:
         methods = {"reference": lambda: reference_step_ms(xs, ys, images, args.steps, device)}
-        batched_steps = max(10, args.steps // 4)  # a batched step does K networks' work
         for k in (1, 8, 32):
             methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, args.steps if k == 1 else batched_steps)
         if device.type == "cpu" and args.bf16:  # opt-in mixed precision on a CPU with AVX512-BF16
