@@ -128,7 +128,7 @@ def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="auto")
-    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement (a quarter for K > 1)")
+    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement (for K > 1 a quarter, at least 50)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions; the best is reported")
     p.add_argument("--bf16", action="store_true", help="on a CPU, also time batched training in bf16")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
                  ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d)]
     print(f"best of {args.repeats} interleaved repetitions\n")
     print(f"{'workload':30s} {'method':22s} {'ms/step':>9s} {'vs reference':>13s} {'vs K=1':>8s} {'spread':>7s}")
-    batched_steps = max(10, args.steps // 4)  # a batched step does K networks' work
+    batched_steps = max(50, args.steps // 4)  # a batched step does K networks' work; fewer drown in set-up noise
     for name, xs, ys, images, data in workloads:
         methods = {"reference": lambda: reference_step_ms(xs, ys, images, args.steps, device)}
         for k in (1, 8, 32):
