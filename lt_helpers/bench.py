@@ -1,12 +1,15 @@
 """The speed benchmark behind ``make bench``: one table, measured side by side in one run.
 
-Columns, per workload (LeNet-300-100 on MNIST-shaped data and the MNIST-1D MLP, batch 60):
+Columns, per workload (LeNet-300-100 on MNIST-shaped data and the MNIST-1D MLP, batch 60;
+with ``--conv``, the default on a GPU, also Conv-2 on CIFAR-shaped data):
 
 * ``reference``: a loop written the way common implementations are: a torchvision-style
   ``Dataset`` that converts every example (through PIL for images), a ``DataLoader``,
   ``nn.Linear`` layers, Adam, and the masks re-applied to the weights after every step.
 * ``lt_helpers K=1``: :func:`lt_helpers.train.train` with one network.
 * ``lt_helpers K=8`` / ``K=32``: the same with 8 or 32 networks trained as one batched model.
+* Conv-2 has K=1 and K=8 rows, and ``K=8 NCHW``: the same with the images' default memory
+  layout instead of channels-last (``models.CHANNELS_LAST``), to show what that layout buys.
 
 ``ms/step`` is wall time per training step *per network* (evaluation excluded), so a
 batched step of K networks counts K network-steps; ``vs reference`` and ``vs K=1`` are
@@ -22,7 +25,7 @@ Each measurement is repeated (``--repeats``, interleaved across methods) and the
 time is kept, so noise from a shared machine does not favour one method.
 
 Run: ``python -m lt_helpers.bench [--device cuda] [--steps 300] [--repeats 3] [--bf16]
-[--precision fp32|bf16] [--skip-chapter]``.
+[--conv] [--precision fp32|bf16] [--skip-chapter]``.
 """
 
 from __future__ import annotations
@@ -40,13 +43,15 @@ from .train import Hyper, resolve_device, train
 
 
 class PerExampleDataset(torch.utils.data.Dataset):
-    """What common implementations do: keep raw arrays, convert each example on access."""
+    """What common implementations do: keep raw arrays, convert each example on access
+    (images: uint8 ``[H, W]`` grey or ``[H, W, 3]`` colour, through PIL and torchvision)."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, images: bool):
         from torchvision import transforms
 
         self.x, self.y, self.images = x, y, images
-        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+        stats = ((0.1307,), (0.3081,)) if x.ndim == 3 else ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(*stats)])
 
     def __len__(self):
         return len(self.y)
@@ -55,20 +60,31 @@ class PerExampleDataset(torch.utils.data.Dataset):
         if self.images:
             from PIL import Image
 
-            return self.transform(Image.fromarray(self.x[i], mode="L")), int(self.y[i])
+            return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
         return torch.tensor(self.x[i], dtype=torch.float32), int(self.y[i])
 
 
-def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, device) -> float:
-    """ms per training step of the reference loop (DataLoader + nn.Linear + re-masking)."""
+def reference_net(model: str, x: np.ndarray) -> nn.Sequential:
+    """The reference loop's network, in plain ``torch.nn``: LeNet-300-100 or Conv-2."""
+    if model == "conv2":  # colour images [N, H, W, 3]
+        side = x.shape[1]
+        return nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * (side // 2) ** 2, 256), nn.ReLU(),
+                             nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    return nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(x.shape[1:])), 300), nn.ReLU(), nn.Linear(300, 100),
+                         nn.ReLU(), nn.Linear(100, 10))
+
+
+def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, device,
+                      model: str = "lenet_300_100") -> float:
+    """ms per training step of the reference loop (DataLoader + torch.nn + re-masking)."""
     loader = torch.utils.data.DataLoader(PerExampleDataset(x, y, images), batch_size=60, shuffle=True,
                                          drop_last=True)
-    fan_in = int(np.prod(x.shape[1:]))
-    net = nn.Sequential(nn.Flatten(), nn.Linear(fan_in, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(),
-                        nn.Linear(100, 10)).to(device)
-    layer_masks = [(m.weight, (torch.rand_like(m.weight) > 0.5).float()) for m in net if isinstance(m, nn.Linear)]
+    net = reference_net(model, x).to(device)
+    layer_masks = [(m.weight, (torch.rand_like(m.weight) > 0.5).float()) for m in net
+                   if isinstance(m, (nn.Linear, nn.Conv2d))]
     opt = torch.optim.Adam(net.parameters(), lr=1.2e-3)
-    done, start = -10, None  # 10 warm-up steps
+    done, start = -min(10, steps), None  # warm-up steps
     while done < steps:
         for xb, yb in loader:
             if done == 0:
@@ -89,25 +105,30 @@ def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, de
     return 1e3 * (time.perf_counter() - start) / steps
 
 
-def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto") -> float:
-    """ms per training step per network of lt_helpers.train with ``copies`` networks."""
-    net = models.build("lenet_300_100", data.input_shape)
-    rates = masks.layer_rates(net, {"fc": 0.5, "output": 0.25})
+def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", model: str = "lenet_300_100",
+               base: int = 20, channels_last: bool = True) -> float:
+    """ms per training step per network of lt_helpers.train with ``copies`` networks: the
+    difference of a run of ``steps + base`` steps and one of ``base`` steps, so set-up and
+    the two evaluations cancel."""
+    net = models.build(model, data.input_shape)
+    rates = masks.layer_rates(net, {"fc": 0.5, "conv": 0.5, "output": 0.25})
     ms = [masks.random_prune(masks.Mask.ones_like(net), rates, seed=k) for k in range(copies)]
-    inits = [models.build("lenet_300_100", data.input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
+    inits = [models.build(model, data.input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
 
     def timed(iterations):
         _sync(data.device)
         t = time.perf_counter()
-        train("lenet_300_100", data, inits, ms,
-              Hyper(iterations=iterations, eval_every=10 * iterations, precision=precision),
+        train(model, data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations, precision=precision),
               seeds=list(range(copies)), progress=False)
         _sync(data.device)
         return time.perf_counter() - t
 
-    timed(10)  # warm-up
-    # Difference of a long and a short run: per-step time without set-up and the two evaluations.
-    return 1e3 * (timed(steps + 20) - timed(20)) / steps / copies
+    before, models.CHANNELS_LAST = models.CHANNELS_LAST, channels_last
+    try:
+        timed(min(10, base))  # warm-up
+        return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
+    finally:
+        models.CHANNELS_LAST = before
 
 
 def _sync(device):
@@ -125,12 +146,27 @@ def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
     return x, y, Data("mnist", xt, yt, xt[:500], yt[:500], xt[:1000], yt[:1000]).to(device)
 
 
+def _cifar_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
+    """Random 32x32 colour uint8 images and labels: CIFAR-10's shapes and formats."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    mean, std = torch.tensor([0.4914, 0.4822, 0.4465]), torch.tensor([0.2470, 0.2435, 0.2616])
+    xt = ((torch.from_numpy(x).float() / 255 - mean) / std).permute(0, 3, 1, 2).contiguous()
+    yt = torch.from_numpy(y).long()
+    return x, y, Data("cifar10", xt, yt, xt[:120], yt[:120], xt[:120], yt[:120]).to(device)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="auto")
-    p.add_argument("--steps", type=int, default=300, help="timed steps per measurement (for K > 1 a quarter, at least 50)")
+    p.add_argument("--steps", type=int, default=300,
+                   help="timed steps per measurement (at least 20; for K > 1 a quarter, at least 50; "
+                        "for Conv-2 a thirtieth, at least 2)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions; the best is reported")
     p.add_argument("--bf16", action="store_true", help="on a CPU, also time batched training in bf16")
+    p.add_argument("--conv", action="store_true",
+                   help="also time Conv-2 on CIFAR-shaped data (always on a GPU; on a CPU about 2 minutes more)")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
     p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
     args = p.parse_args(argv)
@@ -144,17 +180,29 @@ def main(argv=None) -> int:
     m1d = load("mnist1d", device=device)
     x1d = m1d.x_train.squeeze(1).cpu().numpy()
     y1d = m1d.y_train.cpu().numpy()
-    workloads = [("LeNet-300-100, MNIST-shaped", x, y, True, mnist_like),
-                 ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d)]
+    # name, raw examples, labels, images?, tensors, model, lt_helpers batch sizes, steps of K=1 / of K>1
+    batched_steps = max(50, args.steps // 4)  # a batched step does K networks' work; fewer drown in set-up noise
+    mlp = ((1, 8, 32), max(20, args.steps), batched_steps)
+    workloads = [("LeNet-300-100, MNIST-shaped", x, y, True, mnist_like, "lenet_300_100", *mlp),
+                 ("MLP 40-300-100-10, MNIST-1D", x1d, y1d, False, m1d, "lenet_300_100", *mlp)]
+    if args.conv or device.type == "cuda":
+        xc, yc, cifar_like = _cifar_shaped(2_000, device)
+        conv_steps = max(2, args.steps // 30)  # a Conv-2 step costs ~100x an MLP step on a CPU
+        workloads.append(("Conv-2, CIFAR-shaped", xc, yc, True, cifar_like, "conv2", (1, 8), conv_steps, conv_steps))
     print(f"best of {args.repeats} interleaved repetitions\n")
     print(f"{'workload':30s} {'method':22s} {'ms/step':>9s} {'vs reference':>13s} {'vs K=1':>8s} {'spread':>7s}")
-    batched_steps = max(50, args.steps // 4)  # a batched step does K networks' work; fewer drown in set-up noise
-    for name, xs, ys, images, data in workloads:
-        methods = {"reference": lambda: reference_step_ms(xs, ys, images, args.steps, device)}
-        for k in (1, 8, 32):
-            methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, args.steps if k == 1 else batched_steps)
-        if device.type == "cpu" and args.bf16:  # opt-in mixed precision on a CPU with AVX512-BF16
-            methods["lt_helpers K=32 bf16"] = lambda: lt_step_ms(data, 32, batched_steps, "bf16")
+    for name, xs, ys, images, data, model, ks, k1_steps, k_steps in workloads:
+        conv = model == "conv2"
+        base = 2 if conv else 20  # the short run subtracted from each timing
+        methods = {"reference": lambda: reference_step_ms(xs, ys, images, k1_steps, device, model)}
+        for k in ks:
+            methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, k1_steps if k == 1 else k_steps,
+                                                                  model=model, base=base)
+        if conv:  # what the channels-last layout buys
+            methods[f"lt_helpers K={ks[-1]} NCHW"] = lambda: lt_step_ms(data, ks[-1], k_steps, model=model, base=base,
+                                                                       channels_last=False)
+        elif device.type == "cpu" and args.bf16:  # opt-in mixed precision on a CPU with AVX512-BF16
+            methods["lt_helpers K=32 bf16"] = lambda: lt_step_ms(data, 32, k_steps, "bf16")
         # Interleave the methods and keep each one's best time: a shared machine's noise
         # (other tenants, frequency changes) then hits all methods alike.
         times = {m: [] for m in methods}

@@ -114,9 +114,25 @@ class BatchNorm(nn.Module):
                             self.bias.flatten(), self.training, 0.1, 1e-5)
 
 
+# 2-D activations are kept channels-last ([batch, H, W, channels] in memory): measured on a
+# 2-core CPU, a Conv-2 / Conv-4 / ResNet-20 training step on CIFAR-shaped data is 6% / 15%
+# / 20% faster than with the default layout (batch 60, one network); a GPU's convolutions
+# in mixed precision want it too. ``make bench --conv`` measures both. 1-D is unaffected.
+CHANNELS_LAST = True
+
+
 def side_by_side(x: torch.Tensor) -> torch.Tensor:
-    """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions)."""
+    """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions);
+    2-D images come out channels-last (see ``CHANNELS_LAST``), in one copy."""
+    if x.dim() == 5 and CHANNELS_LAST:
+        K, B, C, H, W = x.shape
+        return x.permute(1, 3, 4, 0, 2).reshape(B, H, W, K * C).permute(0, 3, 1, 2)
     return x.transpose(0, 1).flatten(1, 2)
+
+
+def global_average(h: torch.Tensor) -> torch.Tensor:
+    """``[batch, channels, *spatial]`` -> ``[batch, channels]``, in any memory layout."""
+    return h.mean(tuple(range(2, h.dim())))
 
 
 def per_copy(h: torch.Tensor, copies: int) -> torch.Tensor:
@@ -254,8 +270,7 @@ class VGG(Network):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(side_by_side(x))
-        h = h.flatten(2).mean(2)  # global average pooling: [batch, copies * channels]
-        return self.output_layer(per_copy(h, self.copies))
+        return self.output_layer(per_copy(global_average(h), self.copies))
 
 
 class ResidualBlock(nn.Module):
@@ -301,7 +316,7 @@ class ResNet(Network):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.blocks(self.stem(side_by_side(x)))
-        return self.output_layer(per_copy(h.flatten(2).mean(2), self.copies))
+        return self.output_layer(per_copy(global_average(h), self.copies))
 
 
 MODELS: dict[str, Callable[..., Network]] = {

@@ -6,26 +6,45 @@ import pytest
 
 from lt_helpers import bench
 
-ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|lt_helpers K=\d+(?: bf16)?)\s+(?P<ms>[\d.]+)\s+"
+ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|lt_helpers K=\d+(?: bf16| NCHW)?)\s+(?P<ms>[\d.]+)\s+"
                  r"(?P<vs_ref>[\d.]+)x\s+(?P<vs_k1>[\d.]+)x\s+(?P<spread>\d+)%$")
+
+
+def _check_ratios(rows, workload):
+    mine = {r["method"]: r for r in rows if r["workload"] == workload}
+    ref, k1 = float(mine["reference"]["ms"]), float(mine["lt_helpers K=1"]["ms"])
+    for r in mine.values():
+        ms = float(r["ms"])
+        assert ms > 0
+        # ratios are throughput ratios of the printed (rounded) times
+        assert float(r["vs_ref"]) == pytest.approx(ref / ms, rel=0.01, abs=0.01)
+        assert float(r["vs_k1"]) == pytest.approx(k1 / ms, rel=0.01, abs=0.01)
+
+
+def _rows(out):
+    return [m.groupdict() for line in out.splitlines() if (m := ROW.match(line))]
 
 
 def test_bench_table(capsys):
     assert bench.main(["--device", "cpu", "--steps", "40", "--repeats", "2", "--skip-chapter"]) == 0
     out = capsys.readouterr().out
-    rows = [m.groupdict() for line in out.splitlines() if (m := ROW.match(line))]
+    rows = _rows(out)
     methods = ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=32"]
     assert [r["method"] for r in rows] == methods * 2, out
     for workload in ("LeNet-300-100, MNIST-shaped", "MLP 40-300-100-10, MNIST-1D"):
-        mine = {r["method"]: r for r in rows if r["workload"] == workload}
-        ref, k1 = float(mine["reference"]["ms"]), float(mine["lt_helpers K=1"]["ms"])
-        for r in mine.values():
-            ms = float(r["ms"])
-            assert ms > 0
-            # ratios are throughput ratios of the printed (rounded) times
-            assert float(r["vs_ref"]) == pytest.approx(ref / ms, rel=0.01, abs=0.01)
-            assert float(r["vs_k1"]) == pytest.approx(k1 / ms, rel=0.01, abs=0.01)
+        _check_ratios(rows, workload)
+    assert "Conv-2" not in out  # only with --conv on a CPU
     assert "chapter 3" not in out  # --skip-chapter
+
+
+def test_bench_conv_rows(capsys):
+    """``--conv``: Conv-2 on CIFAR-shaped images, with and without channels-last, whose
+    reference loop trains a real torch.nn Conv-2 on PIL-converted colour images."""
+    assert bench.main(["--device", "cpu", "--steps", "1", "--repeats", "1", "--skip-chapter", "--conv"]) == 0
+    rows = [r for r in _rows(capsys.readouterr().out) if r["workload"] == "Conv-2, CIFAR-shaped"]
+    assert [r["method"] for r in rows] == ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=8 NCHW"]
+    _check_ratios(rows, "Conv-2, CIFAR-shaped")
+    assert bench.models.CHANNELS_LAST  # the NCHW row put the default back
 
 
 @pytest.mark.parametrize("flag", ["--steps", "--repeats"])
