@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from . import imp, masks, models
-from .data import Data, load
+from .data import MEAN_STD, Data, load, normalize
 from .train import Hyper, resolve_device, train
 
 
@@ -50,7 +50,7 @@ class PerExampleDataset(torch.utils.data.Dataset):
         from torchvision import transforms
 
         self.x, self.y, self.images = x, y, images
-        stats = ((0.1307,), (0.3081,)) if x.ndim == 3 else ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+        stats = MEAN_STD["mnist" if x.ndim == 3 else "cifar10"]
         self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(*stats)])
 
     def __len__(self):
@@ -141,7 +141,7 @@ def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, n)
-    xt = (torch.from_numpy(x).float().unsqueeze(1) / 255 - 0.1307) / 0.3081
+    xt = normalize(torch.from_numpy(x).float().unsqueeze(1) / 255, "mnist")
     yt = torch.from_numpy(y).long()
     return x, y, Data("mnist", xt, yt, xt[:500], yt[:500], xt[:1000], yt[:1000]).to(device)
 
@@ -151,8 +151,7 @@ def _cifar_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
     y = rng.integers(0, 10, n)
-    mean, std = torch.tensor([0.4914, 0.4822, 0.4465]), torch.tensor([0.2470, 0.2435, 0.2616])
-    xt = ((torch.from_numpy(x).float() / 255 - mean) / std).permute(0, 3, 1, 2).contiguous()
+    xt = normalize(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255, "cifar10").contiguous()
     yt = torch.from_numpy(y).long()
     return x, y, Data("cifar10", xt, yt, xt[:120], yt[:120], xt[:120], yt[:120]).to(device)
 

@@ -31,8 +31,9 @@ DATASETS = ("mnist1d", "mnist", "cifar10")
 # "auto" picks the paper's dataset for a model when it can be had
 PAPER_DATASET = {"lenet_300_100": "mnist", **{m: "cifar10" for m in ("conv2", "conv4", "conv6", "vgg19", "resnet20")}}
 VALIDATION_SIZE = {"mnist1d": 500, "mnist": 5000, "cifar10": 5000}
-_MEAN_STD = {"mnist": ((0.1307,), (0.3081,)),
-             "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}
+MEAN_STD = {  # per channel, of the training images scaled to [0, 1]
+    "mnist": ((0.1307,), (0.3081,)),
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}
 
 
 class DatasetUnavailable(LTError):
@@ -191,7 +192,7 @@ def _mnist(root: Path, download):
 
     _fetch("mnist", root, download, lambda r: MNIST(r, train=True, download=True) and MNIST(r, train=False, download=True))
     train, test = MNIST(root, train=True), MNIST(root, train=False)
-    prep = lambda images: _normalize(images.unsqueeze(1).float() / 255, "mnist")  # [N,1,28,28]
+    prep = lambda images: normalize(images.unsqueeze(1).float() / 255, "mnist")  # [N,1,28,28]
     return prep(train.data), train.targets.long(), prep(test.data), test.targets.long()
 
 
@@ -209,15 +210,16 @@ def _cifar10(root: Path, download):
             xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
             ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
         x = torch.from_numpy(np.concatenate(xs)).float() / 255
-        return _normalize(x, "cifar10"), torch.from_numpy(np.concatenate(ys))
+        return normalize(x, "cifar10"), torch.from_numpy(np.concatenate(ys))
 
     x, y = read([f"data_batch_{i}" for i in range(1, 6)])
     x_test, y_test = read(["test_batch"])
     return x, y, x_test, y_test
 
 
-def _normalize(x: torch.Tensor, name: str) -> torch.Tensor:
-    mean, std = (torch.tensor(v).view(1, -1, 1, 1) for v in _MEAN_STD[name])
+def normalize(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Images ``[N, C, H, W]`` scaled to [0, 1] -> standardized with ``MEAN_STD[name]``."""
+    mean, std = (torch.tensor(v).view(1, -1, 1, 1) for v in MEAN_STD[name])
     return (x - mean) / std
 
 
