@@ -165,7 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions; the best is reported")
     p.add_argument("--bf16", action="store_true", help="on a CPU, also time batched training in bf16")
     p.add_argument("--conv", action="store_true",
-                   help="also time Conv-2 on CIFAR-shaped data (always on a GPU; on a CPU about 2 minutes more)")
+                   help="also time Conv-2 on CIFAR-shaped data (always on a GPU; on a 2-core CPU about 4 minutes more)")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
     p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
     args = p.parse_args(argv)
