@@ -99,6 +99,54 @@ def test_learning_rate_schedule():
     assert train._lr_factor(250, hp) == pytest.approx(0.01)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_learning_rate_schedule_is_applied_in_training(mnist1d, optimizer):
+    """A drop at iteration 50 leaves the first 50 steps alone and changes the ones after."""
+    inits, ms = _setup(1)
+    base = dict(iterations=100, eval_every=50, optimizer=optimizer, lr=1e-3 if optimizer == "adam" else 0.05)
+    plain, dropped = (train.train("lenet_300_100", mnist1d, inits, ms, train.Hyper(**base, lr_drops=drops),
+                                  seeds=[0], snapshot_at=50)[0] for drops in ([], [50]))
+    for name in plain.weights:
+        assert torch.equal(plain.snapshot[name], dropped.snapshot[name])
+    moved = lambda run: sum(float((run.weights[n] - run.snapshot[n]).abs().sum()) for n in run.weights)
+    assert moved(dropped) < 0.3 * moved(plain)  # a tenth of the step size after the drop
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_adam_updates_exactly_as_torch_optim_adam(weight_decay):
+    """``train._Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
+    torch.manual_seed(0)
+    ours = [torch.randn(3, 40, 30, requires_grad=True), torch.randn(3, 1, 30, requires_grad=True)]
+    theirs = [p.detach().clone().requires_grad_() for p in ours]
+    opt = train._optimizer(ours, train.Hyper(lr=1e-2, weight_decay=weight_decay), torch.device("cpu"))
+    ref = torch.optim.Adam(theirs, lr=1e-2, weight_decay=weight_decay, fused=True)  # as the loop uses on a CPU
+    assert isinstance(opt, train._Adam)
+    for step in range(5):
+        grads = [torch.randn_like(p) for p in ours]
+        for o, lr in ((opt, 1e-2 / (step + 1)), (ref, 1e-2 / (step + 1))):
+            o.zero_grad()
+            o.param_groups[0]["lr"] = lr
+        for params in (ours, theirs):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+        opt.step()
+        ref.step()
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs)), f"step {step}"
+
+
+@pytest.mark.parametrize("major, expected", [(7, torch.float16), (8, torch.bfloat16), (9, torch.bfloat16)])
+def test_auto_precision_on_a_gpu(monkeypatch, major, expected):
+    """'auto' is bf16 on GPUs that compute it (Ampere and later) and fp16 with loss scaling on
+    older ones, such as Colab's T4 (major 7), where torch can only emulate bf16, slowly."""
+    monkeypatch.setattr(torch.version, "hip", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: type("Props", (), {"major": major}))
+    monkeypatch.setattr(torch.cuda, "_check_bf16_tensor_supported", lambda device: True)  # emulation works
+    assert train._half_dtype("auto", torch.device("cuda")) == expected
+    assert train._half_dtype("auto", torch.device("cpu")) is None
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("iterations", 0, "iterations"), ("batch_size", -1, "batch_size"), ("optimizer", "rmsprop", "optimizer"),
     ("lr", 0.0, "learning rate"), ("eval_every", 0, "eval_every"), ("precision", "int8", "precision")])
