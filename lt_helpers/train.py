@@ -446,6 +446,7 @@ class _Adam:
         for p in self.params:
             p.grad = None
 
+    @torch.no_grad()  # as torch.optim's step: the update is not part of the graph
     def step(self) -> None:
         adam(self.params, [p.grad for p in self.params], self.exp_avg, self.exp_avg_sq, [], self.steps,
              fused=self.fused or None, amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],

@@ -113,14 +113,17 @@ def test_learning_rate_schedule_is_applied_in_training(mnist1d, optimizer):
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
-def test_adam_updates_exactly_as_torch_optim_adam(weight_decay):
+@pytest.mark.parametrize("fused", [True, False])  # False: devices without fused kernels (Apple's MPS)
+def test_adam_updates_exactly_as_torch_optim_adam(weight_decay, fused):
     """``train._Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
     torch.manual_seed(0)
     ours = [torch.randn(3, 40, 30, requires_grad=True), torch.randn(3, 1, 30, requires_grad=True)]
     theirs = [p.detach().clone().requires_grad_() for p in ours]
-    opt = train._optimizer(ours, train.Hyper(lr=1e-2, weight_decay=weight_decay), torch.device("cpu"))
-    ref = torch.optim.Adam(theirs, lr=1e-2, weight_decay=weight_decay, fused=True)  # as the loop uses on a CPU
-    assert isinstance(opt, train._Adam)
+    hp = train.Hyper(lr=1e-2, weight_decay=weight_decay)
+    opt = (train._optimizer(ours, hp, torch.device("cpu")) if fused  # what the loop uses on a CPU
+           else train._Adam(ours, hp.lr, weight_decay, fused=False))
+    ref = torch.optim.Adam(theirs, lr=1e-2, weight_decay=weight_decay, fused=fused or None)
+    assert isinstance(opt, train._Adam) and opt.fused == fused
     for step in range(5):
         grads = [torch.randn_like(p) for p in ours]
         for o, lr in ((opt, 1e-2 / (step + 1)), (ref, 1e-2 / (step + 1))):
