@@ -19,13 +19,8 @@ there (the paper's protocol: the test set never chooses anything).
 from __future__ import annotations
 
 import functools
-import importlib
-import multiprocessing
-import multiprocessing.connection
 import os
-import pickle
 import sys
-import threading
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -33,6 +28,7 @@ import torch.nn.functional as F
 from torch.optim.adam import adam
 from tqdm.auto import tqdm
 
+from . import parallel
 from .data import Data
 from .errors import LTError
 from .masks import Mask
@@ -119,7 +115,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
 
     On the CPU, batched networks are split into one group per CPU thread (``threads``,
     default ``torch.get_num_threads()``); each group is one batched model trained in its
-    own process (see :func:`_in_parallel`) with single-threaded kernels. Small matrix
+    own process (see :mod:`lt_helpers.parallel`) with single-threaded kernels. Small matrix
     products parallelize poorly inside one kernel and well across groups (1.4-1.7x on 2 cores).
     """
     if not (len(inits) == len(masks) == len(seeds)):
@@ -145,92 +141,11 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
                                       pick(seeds, idx), snapshot_at) for idx in groups]
             runs = [None] * K
-            for idx, out in zip(groups, _in_parallel(jobs, report)):
+            for idx, out in zip(groups, parallel.run_jobs(jobs, report)):
                 for i, r in zip(idx, out):
                     runs[i] = r
     bar.close()
     return runs
-
-
-def _in_parallel(jobs: list, report) -> list:
-    """Run ``jobs`` (functions of a progress callback) at once, one CPU thread each, and
-    return their results in order; the first job reports progress through ``report``.
-
-    On Linux each job runs in a forked child process, so Python's GIL serializes nothing
-    (measured on 2 cores: two groups of 5 MNIST-1D networks train 10% faster than in two
-    threads). Elsewhere (fork is unsafe on macOS and absent on Windows), or with
-    ``LT_PROCESSES=0``, they run in threads. A child's exception is raised here; an
-    interrupt here stops the children.
-    """
-    if sys.platform != "linux" or os.environ.get("LT_PROCESSES") == "0":
-        results, errors, before = [None] * len(jobs), [], torch.get_num_threads()
-
-        def work(g):
-            try:
-                torch.set_num_threads(1)
-                results[g] = jobs[g](report if g == 0 else None)
-            except BaseException as err:  # re-raised in the caller's thread
-                errors.append(err)
-
-        threads = [threading.Thread(target=work, args=(g,), daemon=True) for g in range(len(jobs))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        torch.set_num_threads(before)
-        if errors:
-            raise errors[0]
-        return results
-
-    importlib.import_module("torch._dynamo")  # torch.optim imports it on first use (1.4 s): once, not per child
-
-    ctx = multiprocessing.get_context("fork")
-    children, results = [], [None] * len(jobs)
-    try:
-        for g, job in enumerate(jobs):
-            receive, send = ctx.Pipe(duplex=False)
-            child = ctx.Process(target=_child, args=(job, send, g == 0), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, receive))
-        waiting = {receive: g for g, (_, receive) in enumerate(children)}
-        while waiting:
-            for conn in multiprocessing.connection.wait(list(waiting)):
-                try:
-                    kind, value = pickle.loads(conn.recv_bytes())
-                except EOFError:
-                    child = children[waiting[conn]][0]
-                    child.join()
-                    raise LTError(f"a training process died (exit code {child.exitcode}), likely out of memory; "
-                                  "train fewer networks at once (batched=False) or set LT_PROCESSES=0") from None
-                if kind == "progress":
-                    report(value)
-                elif kind == "error":
-                    raise value
-                else:
-                    results[waiting.pop(conn)] = value
-        return results
-    finally:
-        for child, receive in children:
-            if child.is_alive():
-                child.terminate()
-            child.join()
-            receive.close()
-
-
-def _child(job, send, reports: bool) -> None:
-    """A forked training process: run ``job``, send back its result (or its exception)."""
-    torch.set_num_threads(1)
-    say = lambda *message: send.send_bytes(pickle.dumps(message))
-    try:
-        say("done", job((lambda it: say("progress", it)) if reports else None))
-    except BaseException as err:
-        try:
-            pickle.loads(pickle.dumps(err))
-        except Exception:  # an exception that does not survive pickling: send its text
-            err = LTError(f"training failed in a child process: {err!r}")
-        say("error", err)
-    send.close()
 
 
 def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report) -> list[Run]:

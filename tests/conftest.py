@@ -6,12 +6,45 @@ import pickle
 import struct
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 os.environ.setdefault("LT_PROGRESS", "0")
+# Every process the suite starts carries this mark in its environment (set before any test
+# module copies os.environ), so the check below finds it even after it was re-parented.
+SESSION_MARK = os.environ["LT_TEST_SESSION"] = uuid.uuid4().hex
+
+
+def _started_by_this_session() -> list:
+    me = psutil.Process()
+    found = {p.pid: p for p in me.children(recursive=True)}
+    for p in psutil.process_iter():
+        try:
+            if p.pid != me.pid and p.environ().get("LT_TEST_SESSION") == SESSION_MARK:
+                found[p.pid] = p
+        except psutil.Error:
+            pass
+    return list(found.values())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leaves_no_process_behind():
+    """Fail the run if a process the suite started is alive at its end (after a grace of
+    10 s for processes already on their way out); such processes are killed."""
+    yield
+    _, alive = psutil.wait_procs(_started_by_this_session(), timeout=10)
+    described = []
+    for p in alive:
+        try:
+            described.append(f"{p.pid}: {' '.join(p.cmdline())[:200]}")
+            p.kill()
+        except psutil.Error:
+            pass
+    assert not described, "the test suite left processes behind (now killed):\n" + "\n".join(described)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from lt_helpers import masks, models, train
+from lt_helpers import masks, models, parallel, train
 from lt_helpers.errors import LTError
 from lt_helpers.masks import Mask
 
@@ -217,9 +217,9 @@ def test_children_report_progress_errors_and_deaths():
         report(5)
         return "a"
 
-    assert train._in_parallel([first, lambda report: "b"], seen.append) == ["a", "b"]
+    assert parallel.run_jobs([first, lambda report: "b"], seen.append) == ["a", "b"]
     assert seen == [5]  # the first child's progress reached the caller
-    pids = train._in_parallel([lambda report: os.getpid()] * 2, None)
+    pids = parallel.run_jobs([lambda report: os.getpid()] * 2, None)
     assert os.getpid() not in pids and len(set(pids)) == 2  # each group in a process of its own
 
     def fails(report):
@@ -227,9 +227,9 @@ def test_children_report_progress_errors_and_deaths():
 
     start = time.perf_counter()
     with pytest.raises(LTError, match="mask does not fit"):
-        train._in_parallel([lambda report: time.sleep(60), fails], None)
+        parallel.run_jobs([lambda report: time.sleep(60), fails], None)
     with pytest.raises(LTError, match=r"died \(exit code 3\)"):
-        train._in_parallel([lambda report: os._exit(3), lambda report: time.sleep(60)], None)
+        parallel.run_jobs([lambda report: os._exit(3), lambda report: time.sleep(60)], None)
     assert time.perf_counter() - start < 30  # the sleeping siblings were stopped, not waited for
     assert multiprocessing.active_children() == []
 
