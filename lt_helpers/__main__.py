@@ -12,6 +12,7 @@ again resumes where it stopped. ``python -m lt_helpers models`` lists the models
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import data, models, presets
@@ -25,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("imp", help="run iterative magnitude pruning and write results.json")
     imp.add_argument("--model", default="lenet_300_100", help=f"one of: {', '.join(models.MODELS)}")
     imp.add_argument("--dataset", default="mnist1d",
-                     help=f"one of: {', '.join(data.DATASETS)}, or auto (the paper's dataset when "
-                          "available, else mnist1d)")
+                     help=f"one of: {', '.join(data.DATASETS)}, or auto (on a GPU the paper's dataset "
+                          "when on disk or downloadable; on a CPU mnist1d)")
     imp.add_argument("--preset", default="quick", help=f"one of: {', '.join(presets.PRESETS)}")
     imp.add_argument("--rounds", type=int, default=None,
                      help="pruning levels including the dense round 0 (default: the preset's)")
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="arithmetic: auto (bf16/fp16 autocast on a GPU, fp32 on a CPU), fp32, bf16, fp16")
     imp.add_argument("--out", required=True, help="folder for results.json (a rerun resumes from it)")
     imp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
-    imp.add_argument("--device", default="auto", help="auto (GPU if any), cpu or cuda")
+    imp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
+                     help="auto (a GPU if any), cpu, cuda or mps (default: $LT_DEVICE, else auto)")
     imp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
@@ -98,8 +100,10 @@ def main(argv=None) -> int:
             check_choice("dataset", args.dataset, (*data.DATASETS, "auto"))
             return run_results(args)
         from .imp import run_imp
+        from .train import resolve_device
 
-        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root)
+        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root,
+                               device=resolve_device(args.device), say=lambda line: print(line, file=sys.stderr))
         controls = [c for c in args.controls if c != "none"]
         hyper = {k: getattr(args, k) for k in ("iterations", "precision", "lr", "warmup", "dropout")
                  if getattr(args, k) is not None}

@@ -3,18 +3,22 @@ pick the dataset and the device, and say what it chose.
 
 ``LT_PRESET``, ``LT_DATASET``, ``LT_DEVICE`` and ``LT_TRIALS`` override a chapter's
 parameters cell, so the test suite can run every chapter with ``LT_PRESET=smoke`` and a
-reader can run the book on another dataset without editing it.
+reader can run the book on another dataset without editing it. They are read here and
+nowhere deeper: the :class:`Chapter` that :func:`setup` returns carries the settings
+(device included) into every run the chapter starts through :meth:`Chapter.run_imp`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import torch
 
 from . import __version__, data, presets
 from .plots import set_style
+from .results import provenance
 from .train import resolve_device
 
 
@@ -28,10 +32,24 @@ class Chapter:
     model: str
     data: data.Data
     settings: dict  # the preset's hp, rounds, trials, rates
+    started: float = field(default_factory=time.time)  # when setup() ran: results record the wall time since
 
     @property
     def hp(self):
         return self.settings["hp"]
+
+    def run_imp(self, model: str | None = None, **overrides):
+        """:func:`lt_helpers.imp.run_imp` with this chapter's dataset, preset, trials, seed,
+        data and device; ``overrides`` replace any of them (or pass other arguments, e.g.
+        ``controls``, ``rounds``, ``hyper``). A different ``dataset`` loads its own data."""
+        from .imp import run_imp
+
+        settings = dict(dataset=self.dataset, preset=self.preset, trials=self.trials, seed=self.seed,
+                        device=self.device, data=self.data)
+        if overrides.get("dataset", self.dataset) != self.dataset and "data" not in overrides:
+            settings["data"] = None
+        settings.update(overrides)
+        return run_imp(model or self.model, **settings)
 
     def describe(self) -> str:
         names = {"mnist1d": "MNIST-1D (the offline stand-in)", "mnist": "MNIST", "cifar10": "CIFAR-10"}
@@ -46,7 +64,7 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
     dataset = os.environ.get("LT_DATASET") or dataset
     trials = int(os.environ.get("LT_TRIALS") or 0) or trials
     dev = resolve_device(os.environ.get("LT_DEVICE") or device)
-    dataset = data.resolve(dataset, model, data_root=data_root)
+    dataset = data.resolve(dataset, model, data_root=data_root, device=dev)
     settings = presets.get(model, dataset, preset)
     trials = trials or settings["trials"]
     d = data.load(dataset, data_root=data_root, device=dev)
@@ -55,27 +73,6 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
     ch = Chapter(preset, dataset, int(trials), int(seed), dev, model, d, settings)
     print(f"lt_helpers {__version__}, torch {torch.__version__}; {ch.describe()}")
     return ch
-
-
-def glue(name: str, value, display: bool = False) -> None:
-    """myst-nb's ``glue`` where it is installed (the book build), else a no-op, so a
-    chapter runs the same in Colab. Returns nothing, so a glue call ending a cell adds no
-    output to the page."""
-    try:
-        from myst_nb import glue as _glue
-    except ImportError:
-        return
-    _glue(name, _Text(value) if isinstance(value, str) else value, display=display)
-
-
-class _Text(str):
-    """A string that displays without quotes, so glued words and numbers read as prose."""
-
-    def _repr_pretty_(self, p, cycle):
-        p.text(str(self))
-
-    def __repr__(self):
-        return str(self)
 
 
 def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
@@ -89,7 +86,8 @@ def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
     from .imp import _atomic_write
 
     config = dict(model=ch.model, dataset=ch.dataset, preset=ch.preset, trials=ch.trials, seed=ch.seed,
-                  hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__, **extra)
+                  hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__,
+                  provenance={**provenance(ch.device), "wall_time_s": round(time.time() - ch.started, 1)}, **extra)
     path = Path(out_dir) / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, lambda p: p.write_text(json.dumps({"config": config, "runs": runs}, indent=1)))

@@ -96,15 +96,37 @@ def load(name: str, *, data_root=None, device="cpu", download: bool | None = Non
     return _split(name, x, y, x_test, y_test).to(device)
 
 
-def resolve(dataset: str, model: str = "lenet_300_100", *, data_root=None) -> str:
-    """Turn ``'auto'`` into a dataset name: the paper's dataset for ``model`` when it is on
-    disk or the network can reach it, else the offline stand-in ``'mnist1d'``."""
+NAMES = {"mnist1d": "MNIST-1D", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+
+
+def resolve(dataset: str, model: str = "lenet_300_100", *, data_root=None, device=None, say=print) -> str:
+    """Turn ``'auto'`` into a dataset name, by the hardware that will train on it.
+
+    On an accelerator (``device`` of type cuda or mps; None: whichever torch finds) it is
+    the paper's dataset for ``model`` (MNIST or CIFAR-10) when that is on disk or can be
+    downloaded. On a CPU it is the offline stand-in ``'mnist1d'``: the paper's datasets
+    take hours there. Either way ``say`` is told which and why. Any other name is
+    returned as it is: an explicit choice is always honoured.
+    """
     if dataset != "auto":
         return dataset
     paper = PAPER_DATASET.get(model, "mnist")
+    if device is not None:
+        kind = torch.device(device).type
+    elif torch.cuda.is_available():
+        kind = "cuda"
+    else:
+        kind = "mps" if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else "cpu"
+    if kind not in ("cuda", "mps"):
+        say(f"dataset 'auto' on a CPU: using MNIST-1D, the offline stand-in (minutes on a CPU). For the paper's "
+            f"{NAMES[paper]}, set dataset = \"{paper}\" (hours on a CPU; minutes on a GPU).")
+        return "mnist1d"
     root = Path(data_root) if data_root is not None else default_root()
     if _on_disk(paper, root) or network_available():
+        say(f"dataset 'auto' on {kind}: using the paper's {NAMES[paper]}.")
         return paper
+    say(f"dataset 'auto': {NAMES[paper]} is not in {root} and cannot be downloaded (no network), "
+        "so using MNIST-1D, the offline stand-in.")
     return "mnist1d"
 
 

@@ -26,8 +26,10 @@ finished and a rerun with the same ``out`` skips what is done.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,11 @@ from .data import Data, load
 from .errors import LTError, check_choice
 from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
+from .results import provenance
 from .train import Hyper, resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
-_NOT_COMPARED = ("rounds", "device", "batched")  # may change between a run and its resumption
+_NOT_COMPARED = ("rounds", "device", "batched", "provenance")  # may change between a run and its resumption
 
 
 class ResultsError(LTError):
@@ -137,10 +140,13 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     config = dict(model=model, dataset=dataset, preset=preset, rounds=int(rounds), trials=int(trials),
                   controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg["rates"],
                   scope=cfg["scope"], rewind=int(rewind), device=str(dev), batched=bool(batched),
-                  version=__version__)
+                  version=__version__, provenance=provenance(dev))
     results = Results(config)
+    spent = 0.0  # seconds, over this run and the ones it resumes
     if out is not None and (out / "results.json").exists():
         _resume(results, out)
+        spent = results.config["provenance"]["wall_time_s"]
+    started = time.perf_counter()
     data = data.to(dev) if data is not None else load(dataset, data_root=data_root, device=dev)
     if data.name != dataset:
         raise LTError(f"data holds {data.name!r} but dataset={dataset!r}")
@@ -184,8 +190,10 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                     results.dense[t] = {n: run.weights[n] for n in net.prunable}
                     if run.snapshot is not None:
                         results.rewound[t] = run.snapshot
+        results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 1)
         if out is not None:
             _save(results, out, rnd)
+    results.config["provenance"].setdefault("wall_time_s", round(spent + time.perf_counter() - started, 1))
     return results
 
 
@@ -247,17 +255,18 @@ def _save(results: Results, out: Path, rnd: int) -> None:
 
 
 def load_results(path) -> Results:
-    """Read a results.json (or a folder holding one) with its masks where ``state.pt`` is beside it."""
+    """Read a results.json (or a folder holding one, or a ``.json.gz``) with its masks where
+    ``state.pt`` is beside it."""
     path = Path(path)
     if path.is_dir():
         path = path / "results.json"
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_text())
         if not isinstance(raw, dict) or not isinstance(raw.get("config"), dict) or not isinstance(raw.get("runs"), list):
             raise ValueError("expected an object with 'config' and 'runs'")
     except FileNotFoundError:
         raise ResultsError(f"no results file at {path}") from None
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, gzip.BadGzipFile) as err:
         raise ResultsError(f"{path} is not a valid results file ({err}). It was left untouched: "
                            "move or delete it, or choose another --out.") from None
     results = Results(raw["config"], raw["runs"])
@@ -284,4 +293,5 @@ def _resume(results: Results, out: Path) -> None:
         raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
                            "to start over")
     results.runs = [r for r in done.runs if r["round"] <= last]
+    results.config["provenance"]["wall_time_s"] = done.config.get("provenance", {}).get("wall_time_s", 0.0)
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
