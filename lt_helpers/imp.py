@@ -190,10 +190,10 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                     results.dense[t] = {n: run.weights[n] for n in net.prunable}
                     if run.snapshot is not None:
                         results.rewound[t] = run.snapshot
-        results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 1)
+        results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
         if out is not None:
             _save(results, out, rnd)
-    results.config["provenance"].setdefault("wall_time_s", round(spent + time.perf_counter() - started, 1))
+    results.config["provenance"].setdefault("wall_time_s", round(spent + time.perf_counter() - started, 3))
     return results
 
 

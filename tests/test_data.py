@@ -60,11 +60,34 @@ def test_cifar10_missing_offline(tmp_path):
         data.load("cifar10", data_root=tmp_path, download=False)
 
 
-def test_auto_prefers_the_paper_dataset_when_on_disk(mnist_root, tmp_path, monkeypatch):
+def test_auto_on_an_accelerator_prefers_the_paper_dataset_when_it_can_be_had(mnist_root, tmp_path, monkeypatch):
     monkeypatch.setattr(data, "_NETWORK", False)
+    said = []
+    assert data.resolve("auto", "lenet_300_100", data_root=mnist_root, device="cuda", say=said.append) == "mnist"
+    assert data.resolve("auto", "lenet_300_100", data_root=tmp_path / "empty", device="cuda") == "mnist1d"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # device=None: what torch finds
     assert data.resolve("auto", "lenet_300_100", data_root=mnist_root) == "mnist"
-    assert data.resolve("auto", "lenet_300_100", data_root=tmp_path / "empty") == "mnist1d"
-    assert data.resolve("mnist1d") == "mnist1d"
+    assert "MNIST" in said[0]
+
+
+def test_auto_on_a_cpu_is_mnist1d_even_online(mnist_root, monkeypatch):
+    """A laptop with internet and no GPU must not start hours of CIFAR-10 on its CPU."""
+    monkeypatch.setattr(data, "_NETWORK", True)
+    said = []
+    assert data.resolve("auto", "conv2", device="cpu", say=said.append) == "mnist1d"
+    assert data.resolve("auto", "lenet_300_100", data_root=mnist_root, device="cpu") == "mnist1d"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert data.resolve("auto", "conv2", say=said.append) == "mnist1d"
+    assert 'dataset = "cifar10"' in said[0] and "CPU" in said[0]  # says so, and how to ask for CIFAR-10
+
+
+def test_an_explicit_dataset_is_always_honoured(monkeypatch):
+    monkeypatch.setattr(data, "_NETWORK", False)
+    for device in ("cpu", "cuda", None):
+        assert data.resolve("mnist", "lenet_300_100", device=device) == "mnist"
+        assert data.resolve("cifar10", "conv2", device=device) == "cifar10"
+        assert data.resolve("mnist1d", device=device) == "mnist1d"
 
 
 def test_data_to_device_keeps_everything(mnist1d):

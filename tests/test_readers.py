@@ -1,0 +1,162 @@
+"""The book works where its readers are: Colab, a laptop with internet, plain Jupyter
+outside the repository. Numbers are in generated Markdown (no myst role a Colab reader
+would see raw), full runs ship inside the package, the install cell pins the book's own
+version, and a chapter's settings (device included) reach every run it starts."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+import lt_helpers
+from lt_helpers import book, results, train
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
+
+
+def cells(nb):
+    return json.loads(nb.read_text())["cells"]
+
+
+def text(cell):
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_no_myst_role_carries_numbers_and_no_path_leaves_the_notebook(notebook):
+    for cell in cells(notebook):
+        assert "{glue" not in text(cell), f"{notebook.name}: a glue role reads raw in Jupyter and Colab"
+        if cell["cell_type"] == "code":
+            assert "../" not in text(cell), f"{notebook.name}: a path outside the notebook's folder"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_plumbing_is_out_of_the_way_and_the_opening_says_how_long(notebook):
+    cs = cells(notebook)
+    colab = [c for c in cs if 'if "google.colab" in sys.modules' in text(c)]
+    assert len(colab) == 1 and "hide-input" in colab[0]["metadata"].get("tags", [])
+    for c in cs:
+        if c["cell_type"] == "code" and text(c).startswith("display(Markdown("):
+            assert "remove-input" in c["metadata"].get("tags", []), f"{notebook.name}: prose cell shows its code"
+    opening = text(cs[0])
+    assert "2-core CPU" in opening and "GPU" in opening and "*Running time*" in opening
+
+
+def test_one_repository_address_and_the_book_pins_its_own_version():
+    url, version = lt_helpers.REPOSITORY, lt_helpers.__version__
+    pin = f"lt_helpers @ git+{url}@v{version}"
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == url
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == version and project["urls"]["Repository"] == url
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == version and citation["repository-code"] == url
+    readme = (ROOT / "README.md").read_text()
+    assert pin in readme
+    assert set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) == {url}
+    for nb in CHAPTERS:
+        install = [text(c) for c in cells(nb) if "%pip install" in text(c)]
+        assert len(install) == 1 and pin in install[0], nb.name
+    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text()
+    assert (ROOT / "LICENSE").exists()
+
+
+def test_readers_install_what_readers_need():
+    readers = (ROOT / "requirements.txt").read_text()
+    for tool in ("pytest", "nbval", "playwright", "django-static-mathjax", "ray", "psutil"):
+        assert not re.search(rf"^{tool}\b", readers, re.M), f"{tool} is for the tests, not for readers"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {re.split(r"[<>=\[]", d)[0] for d in extras["test"]}
+    assert {"pytest", "nbval", "playwright", "django-static-mathjax", "psutil", "jupyter_client"} <= names
+    assert any(d.startswith("ray") for d in extras["ray"])
+    make = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "LT_DATASET=mnist1d" in make and "python -m pytest" in make
+
+
+@pytest.mark.parametrize("target", ["book", "test", "results"])
+def test_make_uses_the_embedded_dataset_unless_told(target):
+    run = lambda *a: subprocess.run(["make", "-n", target, *a], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "LT_DATASET=mnist1d " in run()
+    assert "LT_DATASET=mnist " in run("DATASET=mnist")
+
+
+def test_a_chapter_carries_its_device_into_every_run(monkeypatch, tmp_path):
+    """device='cpu' on a machine that reports a GPU: everything trains on the CPU."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.delenv("LT_DEVICE", raising=False)
+    monkeypatch.setenv("LT_DATASET", "mnist1d")
+    ch = book.setup("smoke", "auto", 1, 0, "cpu", data_root=tmp_path)
+    assert ch.device.type == "cpu" and ch.dataset == "mnist1d"  # auto on a CPU device: MNIST-1D
+    res = ch.run_imp(rounds=1, controls=(), hyper={"iterations": 20})
+    assert res.config["device"] == "cpu" and res.config["trials"] == 1 and res.config["preset"] == "smoke"
+
+
+def test_the_environment_is_read_at_the_edges_only(monkeypatch):
+    monkeypatch.setenv("LT_DEVICE", "cuda")
+    assert train.resolve_device("cpu").type == "cpu"  # an explicit device wins below book.setup and the CLI
+
+
+def test_every_results_json_says_where_it_came_from(tmp_path, mnist1d):
+    from lt_helpers.imp import run_imp
+
+    run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=1, controls=(), data=mnist1d,
+            hyper={"iterations": 20}, out=tmp_path, device="cpu")
+    prov = json.loads((tmp_path / "results.json").read_text())["config"]["provenance"]
+    assert prov["lt_helpers"] == lt_helpers.__version__ and prov["torch"] == torch.__version__
+    assert prov["device_name"].startswith("CPU") and prov["wall_time_s"] > 0
+    assert prov["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}\+?", prov["git_commit"])
+    spent = prov["wall_time_s"]
+    run_imp("lenet_300_100", "mnist1d", "smoke", rounds=3, trials=1, controls=(), data=mnist1d,
+            hyper={"iterations": 20}, out=tmp_path, device="cpu")  # resumed: the wall time adds up
+    assert json.loads((tmp_path / "results.json").read_text())["config"]["provenance"]["wall_time_s"] > spent
+
+
+@pytest.mark.parametrize("name", list(results.FULL_RUNS))
+def test_committed_full_runs_ship_with_the_package(name):
+    full = results.full_run(name)
+    assert full.config["preset"] == "paper" and full.config["trials"] == 5 and len(full.runs) > 100
+    prov = full.config["provenance"]
+    assert prov["wall_time_s"] > 0 and prov["lt_helpers"] and prov["device_name"]
+    for word in results.FULL_RUNS[name].split():  # the recorded command made this run
+        if word.startswith("--") and word[2:] in ("model", "dataset", "preset", "trials", "rounds"):
+            assert str(full.config[word[2:]]) in results.FULL_RUNS[name]
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_full_runs(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    wheel = next(tmp_path.glob("lt_helpers-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in results.FULL_RUNS:
+        assert f"lt_helpers/full_runs/{name}.json.gz" in names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem, words", [("03_iterative_pruning", "In the full run (5 trials)"),
+                                         ("06_initialization", "in the full run (5 trials)")])
+def test_a_chapter_run_from_anywhere_shows_the_full_run(tmp_path, stem, words):
+    """Papermill, smoke preset, from a folder that holds only the notebook (as Colab or a
+    reader's own Jupyter would): the full-run figures and sentences appear."""
+    from conftest import SMOKE_ENV
+
+    alone = tmp_path / f"{stem}.ipynb"
+    alone.write_bytes((ROOT / "chapters" / f"{stem}.ipynb").read_bytes())
+    res = subprocess.run([sys.executable, "-m", "papermill", alone.name, "out.ipynb", "--cwd", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, env=SMOKE_ENV)
+    assert res.returncode == 0, res.stderr[-4000:]
+    out = json.loads((tmp_path / "out.ipynb").read_text())
+    full = [c for c in out["cells"] if "full_run(" in text(c)]
+    assert len(full) == 1
+    outputs = full[0]["outputs"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the full-run figure is missing"
+    assert any(words in "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
