@@ -46,6 +46,9 @@ def test_plumbing_is_out_of_the_way_and_the_opening_says_how_long(notebook):
     for c in cs:
         if c["cell_type"] == "code" and text(c).startswith("display(Markdown("):
             assert "remove-input" in c["metadata"].get("tags", []), f"{notebook.name}: prose cell shows its code"
+        if c["cell_type"] == "code" and "Markdown(" in text(c):
+            # the book renders generated Markdown as CommonMark: $...$ would show raw there
+            assert not re.search(r"\$[^$]*\\\\", text(c)), f"{notebook.name}: LaTeX in generated Markdown"
     opening = text(cs[0])
     assert "2-core CPU" in opening and "GPU" in opening and "*Running time*" in opening
 
