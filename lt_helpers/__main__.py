@@ -111,10 +111,8 @@ def main(argv=None) -> int:
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,
                       rewind=args.rewind, scope=args.scope)
-        df = res.frame()
-        table = df.groupby(["round", "condition"]).agg(
-            percent=("percent_remaining", "mean"), early_stop=("early_stop_iteration", "mean"),
-            test_acc=("early_stop_test_acc", "mean")).round(3)
+        table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
+                                            "early_stop_test_acc": "test_acc"}).round(3)
         print(table.to_string())
         print(f"wrote {args.out}/results.json")
         return 0

@@ -9,7 +9,7 @@ with ``--conv``, the default on a GPU, also Conv-2 on CIFAR-shaped data):
 * ``lt_helpers K=1``: :func:`lt_helpers.train.train` with one network.
 * ``lt_helpers K=8`` / ``K=32``: the same with 8 or 32 networks trained as one batched model.
 * Conv-2 has K=1 and K=8 rows, and ``K=8 NCHW``: the same with the images' default memory
-  layout instead of channels-last (``models.CHANNELS_LAST``), to show what that layout buys.
+  layout instead of channels-last (``build(..., channels_last=False)``), to show what that layout buys.
 
 ``ms/step`` is wall time per training step *per network* (evaluation excluded), so a
 batched step of K networks counts K network-steps; ``vs reference`` and ``vs K=1`` are
@@ -39,7 +39,8 @@ from torch import nn
 
 from . import imp, masks, models
 from .data import MEAN_STD, Data, load, normalize
-from .train import Hyper, resolve_device, train
+from .hparams import Hyper
+from .train import resolve_device, train
 
 
 class PerExampleDataset(torch.utils.data.Dataset):
@@ -119,16 +120,12 @@ def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", mod
         _sync(data.device)
         t = time.perf_counter()
         train(model, data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations, precision=precision),
-              seeds=list(range(copies)), progress=False)
+              seeds=list(range(copies)), progress=False, channels_last=channels_last)
         _sync(data.device)
         return time.perf_counter() - t
 
-    before, models.CHANNELS_LAST = models.CHANNELS_LAST, channels_last
-    try:
-        timed(min(10, base))  # warm-up
-        return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
-    finally:
-        models.CHANNELS_LAST = before
+    timed(min(10, base))  # warm-up
+    return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
 
 
 def _sync(device):
@@ -157,6 +154,7 @@ def _cifar_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
 
 
 def main(argv=None) -> int:
+    """Print the benchmark table (``make bench``); return the exit status."""
     p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=300,

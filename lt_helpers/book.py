@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import __version__, data, presets
+from .files import atomic_write
 from .plots import set_style
 from .results import provenance
 from .train import resolve_device
@@ -31,12 +32,12 @@ class Chapter:
     device: torch.device
     model: str
     data: data.Data
-    settings: dict  # the preset's hp, rounds, trials, rates
+    settings: presets.Preset  # the preset's hp, rounds, trials, rates, scope
     started: float = field(default_factory=time.time)  # when setup() ran: results record the wall time since
 
     @property
     def hp(self):
-        return self.settings["hp"]
+        return self.settings.hp
 
     def run_imp(self, model: str | None = None, **overrides):
         """:func:`lt_helpers.imp.run_imp` with this chapter's dataset, preset, trials, seed,
@@ -52,6 +53,7 @@ class Chapter:
         return run_imp(model or self.model, **settings)
 
     def describe(self) -> str:
+        """One line: the dataset, preset, training length, trials and device."""
         names = {"mnist1d": "MNIST-1D (the offline stand-in)", "mnist": "MNIST", "cifar10": "CIFAR-10"}
         return (f"{names[self.dataset]} with preset '{self.preset}': {self.hp.iterations:,} iterations "
                 f"per network at batch {self.hp.batch_size}, {self.trials} trial(s), on {self.device}")
@@ -66,7 +68,7 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
     dev = resolve_device(os.environ.get("LT_DEVICE") or device)
     dataset = data.resolve(dataset, model, data_root=data_root, device=dev)
     settings = presets.get(model, dataset, preset)
-    trials = trials or settings["trials"]
+    trials = trials or settings.trials
     d = data.load(dataset, data_root=data_root, device=dev)
     set_style()
     torch.manual_seed(seed)
@@ -83,11 +85,9 @@ def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
     import json
     from pathlib import Path
 
-    from .imp import _atomic_write
-
     config = dict(model=ch.model, dataset=ch.dataset, preset=ch.preset, trials=ch.trials, seed=ch.seed,
                   hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__,
                   provenance={**provenance(ch.device), "wall_time_s": round(time.time() - ch.started, 1)}, **extra)
     path = Path(out_dir) / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda p: p.write_text(json.dumps({"config": config, "runs": runs}, indent=1)))
+    atomic_write(path, lambda p: p.write_text(json.dumps({"config": config, "runs": runs}, indent=1)))

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .errors import LTError, check_choice
+from .files import atomic_write
 
 DATASETS = ("mnist1d", "mnist", "cifar10")
 # "auto" picks the paper's dataset for a model when it can be had
@@ -62,6 +63,7 @@ class Data:
         return self.x_train.device
 
     def to(self, device) -> "Data":
+        """The same splits on ``device``."""
         tensors = {k: getattr(self, k).to(device) for k in
                    ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")}
         return replace(self, **tensors)
@@ -169,10 +171,7 @@ def _mnist1d(root: Path, download):
         ds = {k: ds[k] for k in ("x", "y", "x_test", "y_test")}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(ds, f)
-            os.replace(tmp, path)
+            atomic_write(path, lambda tmp: tmp.write_bytes(pickle.dumps(ds)))
         except OSError:
             pass  # a read-only cache only costs the second of regeneration
     to_x = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32).unsqueeze(1)  # [N,1,40]

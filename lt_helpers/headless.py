@@ -53,6 +53,7 @@ def run_chapters(out, preset: str = "quick", dataset: str = "auto", *, trials: i
 
 
 def main(args) -> int:
+    """``python -m lt_helpers results``: run the chapters, print where things are; return the exit status."""
     summary = run_chapters(args.out, args.preset, args.dataset, trials=args.trials, device=args.device,
                            chapters=args.chapters or None)
     failed = [name for name, s in summary.items() if s["status"] != "ok"]

@@ -48,9 +48,11 @@ class Mask(dict):
         return {name: m.float().mean().item() for name, m in self.items()}
 
     def kept(self) -> int:
+        """How many weights the mask keeps, over all layers."""
         return sum(int(m.sum()) for m in self.values())
 
     def size(self) -> int:
+        """How many prunable weights there are, over all layers."""
         return sum(m.numel() for m in self.values())
 
     def percent_remaining(self) -> float:

@@ -43,6 +43,7 @@ class Linear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
     def fans(self) -> tuple[int, int]:
+        """``(fan_in, fan_out)`` of one copy, for Glorot initialization."""
         return self.weight.shape[1], self.weight.shape[2]
 
 
@@ -95,6 +96,7 @@ class Conv(nn.Module):
                          groups=self.copies)
 
     def fans(self) -> tuple[int, int]:
+        """``(fan_in, fan_out)`` of one copy, for Glorot initialization."""
         c_out, c_in, *kernel = self.weight.shape[1:]
         return c_in * math.prod(kernel), c_out * math.prod(kernel)
 
@@ -117,14 +119,14 @@ class BatchNorm(nn.Module):
 # 2-D activations are kept channels-last ([batch, H, W, channels] in memory): measured on a
 # 2-core CPU, a Conv-2 / Conv-4 / ResNet-20 training step on CIFAR-shaped data is 6% / 15%
 # / 20% faster than with the default layout (batch 60, one network); a GPU's convolutions
-# in mixed precision want it too. ``make bench --conv`` measures both. 1-D is unaffected.
-CHANNELS_LAST = True
+# in mixed precision want it too. ``make bench --conv`` measures both (``build(...,
+# channels_last=False)`` turns it off). 1-D is unaffected.
 
 
-def side_by_side(x: torch.Tensor) -> torch.Tensor:
+def side_by_side(x: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
     """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions);
-    2-D images come out channels-last (see ``CHANNELS_LAST``), in one copy."""
-    if x.dim() == 5 and CHANNELS_LAST:
+    2-D images come out channels-last unless ``channels_last=False``, in one copy."""
+    if x.dim() == 5 and channels_last:
         K, B, C, H, W = x.shape
         return x.permute(1, 3, 4, 0, 2).reshape(B, H, W, K * C).permute(0, 3, 1, 2)
     return x.transpose(0, 1).flatten(1, 2)
@@ -145,6 +147,7 @@ class Network(nn.Module):
 
     copies: int
     prunable: dict[str, str]  # parameter name -> kind ('fc', 'conv', 'output')
+    channels_last: bool = True  # 2-D convolutions see channels-last activations (set by build)
 
     def reset_parameters(self, seeds: list[int]) -> None:
         """Gaussian Glorot (Xavier normal) weights and zero biases, as in the paper.
@@ -233,7 +236,7 @@ class ConvNet(Network):
                          **{f"fcs.{i}.weight": "output" if i == 2 else "fc" for i in range(3)}}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [copies, batch, C, *spatial]
-        h = side_by_side(x)
+        h = side_by_side(x, self.channels_last)
         for i, conv in enumerate(self.convs):
             h = torch.relu_(conv(h))
             if i % 2 == 1:
@@ -269,7 +272,7 @@ class VGG(Network):
                          "output_layer.weight": "output"}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.features(side_by_side(x))
+        h = self.features(side_by_side(x, self.channels_last))
         return self.output_layer(per_copy(global_average(h), self.copies))
 
 
@@ -315,7 +318,7 @@ class ResNet(Network):
         self.prunable["output_layer.weight"] = "output"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.blocks(self.stem(side_by_side(x)))
+        h = self.blocks(self.stem(side_by_side(x, self.channels_last)))
         return self.output_layer(per_copy(global_average(h), self.copies))
 
 
@@ -330,14 +333,16 @@ MODELS: dict[str, Callable[..., Network]] = {
 
 
 def build(name: str, input_shape, num_classes: int = 10, copies: int = 1,
-          seeds: list[int] | None = None, **options) -> Network:
-    """Build ``copies`` networks of architecture ``name`` for inputs of ``input_shape``
-    (one example's shape, e.g. ``(1, 28, 28)``, ``(3, 32, 32)`` or ``(1, 40)``),
-    initialized from ``seeds``. ``options`` go to the model (e.g. ``dropout=0.5``)."""
+          seeds: list[int] | None = None, channels_last: bool = True, **options) -> Network:
+    """Build and return ``copies`` networks of architecture ``name`` for inputs of
+    ``input_shape`` (one example's shape, e.g. ``(1, 28, 28)``, ``(3, 32, 32)`` or
+    ``(1, 40)``), initialized from ``seeds``. ``channels_last=False`` gives 2-D convolutions
+    the default memory layout; ``options`` go to the model (e.g. ``dropout=0.5``)."""
     check_choice("model", name, MODELS)
     if copies < 1:
         raise LTError(f"copies must be at least 1, got {copies}")
     model = MODELS[name](tuple(input_shape), num_classes=num_classes, copies=copies, **options)
+    model.channels_last = channels_last
     model.reset_parameters(list(seeds) if seeds is not None else list(range(copies)))
     return model
 

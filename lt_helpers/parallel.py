@@ -121,7 +121,7 @@ def _in_processes(jobs: list, report) -> list:
             receive.close()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask Linux to SIGKILL this process when ``parent`` dies; exit now if it already has."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
@@ -132,7 +132,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _worker(job, send, reports: bool, parent: int, unused: list) -> None:
     """A forked worker: run ``job``, send back its result (or its exception)."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     for conn in unused:
         conn.close()

@@ -33,6 +33,7 @@ METRICS = {"early_stop_iteration": "early-stopping iteration",
 
 
 def set_style() -> None:
+    """Apply the book's seaborn theme and figure defaults to matplotlib."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     plt.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": 100, "axes.titlesize": "medium"})
 

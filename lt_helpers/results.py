@@ -1,4 +1,6 @@
-"""The committed full runs, and where every run says it came from.
+"""An IMP experiment's results: in memory (:class:`Results`), on disk (``results.json``
+and ``state.pt``, written atomically after every round, read back to resume), the
+committed full runs, and where every run says it came from.
 
 Full runs take minutes to hours, so the book ships the records of a few, made with the
 command line, inside this package (``lt_helpers/full_runs/<name>.json.gz``): a chapter
@@ -17,12 +19,72 @@ import json
 import os
 import platform
 import subprocess
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import torch
 
 from . import __version__
+from .errors import LTError, check_choice
+from .files import atomic_write
+from .masks import Mask
+
+NOT_COMPARED = ("rounds", "device", "batched", "provenance")  # may change between a run and its resumption
+
+
+class ResultsError(LTError):
+    """A results.json that is corrupt or belongs to another experiment."""
+
+
+@dataclass
+class Results:
+    """An IMP experiment: its config, one record per trained network, and the ticket masks."""
+
+    config: dict
+    runs: list[dict] = field(default_factory=list)
+    masks: dict[tuple[int, int], Mask] = field(default_factory=dict)  # (trial, round) -> ticket mask
+    dense: dict[int, dict] = field(default_factory=dict)  # trial -> trained dense weights (round 0)
+    theta0: dict[int, dict] = field(default_factory=dict)  # trial -> initial weights
+    rewound: dict[int, dict] = field(default_factory=dict)  # trial -> dense weights at `rewind` (if > 0)
+
+    def reset_weights(self, trial: int) -> dict:
+        """What survivors are reset to: θ0, or the dense run's weights at iteration ``rewind``."""
+        return self.rewound.get(trial, self.theta0[trial])
+
+    def frame(self):
+        """The records as a pandas DataFrame (one row per trained network, no curves)."""
+        import pandas as pd
+
+        return pd.DataFrame([{k: v for k, v in r.items() if k not in ("curve", "layer_density")}
+                             for r in self.runs])
+
+    def means(self, columns=("percent_remaining", "early_stop_iteration", "early_stop_test_acc")):
+        """A DataFrame of the mean over trials of ``columns``, one row per (round, condition)."""
+        return self.frame().groupby(["round", "condition"])[list(columns)].mean()
+
+    def level_nearest(self, percent: float) -> int:
+        """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1)."""
+        f = self.frame()
+        return int(f.loc[(f.percent_remaining - percent).abs().idxmin(), "round"])
+
+    def curves(self):
+        """Learning curves in long form: one row per (run, evaluation)."""
+        import pandas as pd
+
+        rows = []
+        for r in self.runs:
+            c = r["curve"]
+            for i, it in enumerate(c["iteration"]):
+                rows.append(dict(trial=r["trial"], round=r["round"], condition=r["condition"],
+                                 percent_remaining=r["percent_remaining"], iteration=it,
+                                 val_loss=c["val_loss"][i], test_acc=c["test_acc"][i]))
+        return pd.DataFrame(rows)
+
+    def to_json(self) -> dict:
+        """``{'config': ..., 'runs': ...}``, what ``results.json`` holds."""
+        return {"config": self.config, "runs": self.runs}
+
 
 # name -> the command that made it (from the repository root; see the book's appendix)
 FULL_RUNS = {
@@ -38,9 +100,6 @@ FULL_RUNS = {
 def full_run(name: str):
     """The committed full run ``name`` (a key of :data:`FULL_RUNS`) as an
     :class:`lt_helpers.imp.Results` (records only: the masks are not shipped)."""
-    from .errors import check_choice
-    from .imp import Results
-
     check_choice("full run", name, FULL_RUNS)
     raw = json.loads(gzip.decompress(resources.files(__package__).joinpath("full_runs", f"{name}.json.gz")
                                      .read_bytes()))
@@ -52,7 +111,8 @@ def write_full_run(results_json, name: str) -> Path:
     (compressed; the bytes depend only on the records)."""
     raw = json.loads(Path(results_json).read_text())
     path = Path(__file__).parent / "full_runs" / f"{name}.json.gz"
-    path.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9, mtime=0))
+    atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
+                                                                 mtime=0)))
     return path
 
 
@@ -83,3 +143,66 @@ def git_commit() -> str | None:
         return commit.stdout.strip() + ("+" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def check_writable(out: Path) -> None:
+    """Create ``out`` if needed; raise a clear LTError where it cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise LTError(f"cannot create output folder {out} ({err.strerror}); choose another --out") from err
+    if not os.access(out, os.W_OK):
+        raise LTError(f"output folder {out} is not writable; choose another --out")
+
+
+def save(results: Results, out: Path, rnd: int) -> None:
+    """Write ``out/state.pt`` (masks and dense weights) and then ``out/results.json``, each
+    atomically: records never claim a round whose masks are missing."""
+    state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense,
+                 rewound=results.rewound)
+    atomic_write(out / "state.pt", lambda p: torch.save(state, p))
+    atomic_write(out / "results.json",
+                  lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"))))
+
+
+def load_results(path) -> Results:
+    """Read a results.json (or a folder holding one, or a ``.json.gz``) with its masks where
+    ``state.pt`` is beside it."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        raw = json.loads(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_text())
+        if not isinstance(raw, dict) or not isinstance(raw.get("config"), dict) or not isinstance(raw.get("runs"), list):
+            raise ValueError("expected an object with 'config' and 'runs'")
+    except FileNotFoundError:
+        raise ResultsError(f"no results file at {path}") from None
+    except (ValueError, UnicodeDecodeError, gzip.BadGzipFile) as err:
+        raise ResultsError(f"{path} is not a valid results file ({err}). It was left untouched: "
+                           "move or delete it, or choose another --out.") from None
+    results = Results(raw["config"], raw["runs"])
+    state_path = path.parent / "state.pt"
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        results.masks = {tuple(map(int, k.split("/"))): Mask(v) for k, v in state["masks"].items()}
+        results.dense = {int(k): v for k, v in state["dense"].items()}
+        results.rewound = {int(k): v for k, v in state.get("rewound", {}).items()}
+    return results
+
+
+def resume(results: Results, out: Path) -> None:
+    """Fill ``results`` with the finished rounds in ``out``, after checking they belong here."""
+    done = load_results(out)
+    for key in set(results.config) | set(done.config):
+        if key not in NOT_COMPARED and results.config.get(key) != done.config.get(key):
+            raise ResultsError(
+                f"{out / 'results.json'} belongs to a different experiment ({key}: "
+                f"{done.config.get(key)!r} there, {results.config.get(key)!r} now). It was left "
+                "untouched: use another --out, or delete that folder to start over.")
+    last = max((r["round"] for r in done.runs), default=-1)
+    if last >= 0 and not done.masks:
+        raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
+                           "to start over")
+    results.runs = [r for r in done.runs if r["round"] <= last]
+    results.config["provenance"]["wall_time_s"] = done.config.get("provenance", {}).get("wall_time_s", 0.0)
+    results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound

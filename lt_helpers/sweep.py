@@ -27,6 +27,7 @@ def grid(models, datasets, presets, seeds, conditions) -> list[dict]:
 
 
 def task_name(spec: dict) -> str:
+    """The folder name of a task: model-dataset-preset-seed-condition."""
     return f"{spec['model']}-{spec['dataset']}-{spec['preset']}-seed{spec['seed']}-{spec['condition']}"
 
 
@@ -46,10 +47,8 @@ def run_task(spec: dict, out: str, options: dict) -> list[dict]:
     controls = () if spec["condition"] == "ticket" else (spec["condition"],)
     res = run_imp(spec["model"], spec["dataset"], spec["preset"], seed=spec["seed"], controls=controls,
                   out=Path(out) / task_name(spec), progress=False, **options)
-    frame = res.frame()
-    table = (frame.groupby(["round", "condition"])
-             [["percent_remaining", "early_stop_iteration", "early_stop_test_acc", "final_test_acc"]]
-             .mean().reset_index())
+    table = res.means(("percent_remaining", "early_stop_iteration", "early_stop_test_acc", "final_test_acc")
+                      ).reset_index()
     return [{**spec, **row, "condition": row["condition"]} for row in table.to_dict("records")]
 
 
@@ -80,6 +79,7 @@ def sweep(specs: list[dict], out, *, address: str | None = None, num_cpus: int |
 
 
 def main(args) -> int:
+    """``python -m lt_helpers sweep``: check the names, run the grid, write sweep.csv; return the exit status."""
     from . import presets
 
     for model, dataset, preset in itertools.product(args.models, args.datasets, args.presets):

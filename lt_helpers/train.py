@@ -21,56 +21,20 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch.optim.adam import adam
 from tqdm.auto import tqdm
 
 from . import parallel
+from .batches import Batches, augment
 from .data import Data
 from .errors import LTError
+from .hparams import Hyper
 from .masks import Mask
 from .models import build
-
-
-@dataclass
-class Hyper:
-    """Training hyperparameters of one run."""
-
-    iterations: int = 6000
-    batch_size: int = 60
-    optimizer: str = "adam"  # 'adam' or 'sgd'
-    lr: float = 1.2e-3
-    momentum: float = 0.9  # SGD only
-    weight_decay: float = 0.0
-    eval_every: int = 100
-    warmup: int = 0  # iterations of linear learning-rate warmup from 0
-    lr_drops: list[int] = field(default_factory=list)  # iterations at which lr is divided by 10
-    # Mixed precision: 'auto' is bf16 autocast on a GPU that supports it (fp16 with loss
-    # scaling on older GPUs) and fp32 on the CPU; 'bf16' on a CPU with AVX512-BF16 is
-    # faster but rounds differently.
-    precision: str = "auto"
-    dropout: float = 0.0  # on the fully connected hidden layers
-    augment: bool = False  # random 4-position pad-and-crop (+ horizontal flips for images)
-
-    def check(self) -> "Hyper":
-        for name in ("iterations", "batch_size", "eval_every"):
-            if int(getattr(self, name)) < 1:
-                raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
-        if not 0.0 <= self.dropout < 1.0:
-            raise LTError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise LTError(f"unknown precision {self.precision!r}; use 'auto', 'fp32', 'bf16' or 'fp16'")
-        if not self.lr > 0:
-            raise LTError(f"learning rate must be positive, got {self.lr}")
-        return self
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from .optim import half_dtype, lr_factor, make_optimizer
 
 
 @dataclass
@@ -121,7 +85,8 @@ def progress_enabled(progress: bool | None) -> bool:
 
 def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp: Hyper,
           seeds: list[int], *, batched: bool = True, snapshot_at: int | None = None,
-          progress: bool | None = None, desc: str = "training", threads: int | None = None) -> list[Run]:
+          progress: bool | None = None, desc: str = "training", threads: int | None = None,
+          channels_last: bool = True) -> list[Run]:
     """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc.
 
     On the CPU, batched networks are split into one group per CPU thread (``threads``,
@@ -135,7 +100,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     if not batched and len(inits) > 1:
         return [r for i in range(len(inits)) for r in
                 train(model_name, data, inits[i:i + 1], masks[i:i + 1], hp, seeds[i:i + 1],
-                      snapshot_at=snapshot_at, progress=progress, desc=desc)]
+                      snapshot_at=snapshot_at, progress=progress, desc=desc, channels_last=channels_last)]
     hp.check()
     K = len(inits)
     n_groups = min(K, threads or torch.get_num_threads()) if data.device.type == "cpu" else 1
@@ -147,10 +112,10 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     # the caller gets its own generator state back.
     with torch.random.fork_rng(devices=[torch.cuda.current_device()] if data.device.type == "cuda" else []):
         if n_groups == 1:
-            runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
+            runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report)
         else:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
-                                      pick(seeds, idx), snapshot_at) for idx in groups]
+                                      pick(seeds, idx), snapshot_at, channels_last) for idx in groups]
             runs = [None] * K
             for idx, out in zip(groups, parallel.run_jobs(jobs, report)):
                 for i, r in zip(idx, out):
@@ -159,7 +124,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     return runs
 
 
-def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report) -> list[Run]:
+def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report) -> list[Run]:
     """Train the networks as copies of one batched model (the loop itself); ``report(it)``,
     if given, is called at every evaluation."""
     K, device = len(inits), data.device
@@ -169,7 +134,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
         # with warmup, 1.4 s per step instead of 0.1 s); zero is as good an answer for them.
         torch.set_flush_denormal(True)
     torch.manual_seed(int(seeds[0]))  # dropout's masks come from the global generator
-    model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout).to(device)
+    model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout,
+                  channels_last=channels_last).to(device)
     params = dict(model.named_parameters())
     checked = [m.check(model) for m in masks]
     stacked = {name: torch.stack([m[name] for m in checked]).to(device, torch.float32) for name in model.prunable}
@@ -180,11 +146,11 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
             params[name].mul_(m)
     pruned, keep = [params[name] for name in stacked], list(stacked.values())
     model.train()
-    half = _half_dtype(hp.precision, device)
+    half = half_dtype(hp.precision, device)
     amp = torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None)
     scaler = torch.amp.GradScaler(device.type) if half == torch.float16 else None  # fp16 needs loss scaling
 
-    opt = _optimizer(list(model.parameters()), hp, device, scaled=scaler is not None)
+    opt = make_optimizer(list(model.parameters()), hp, device, scaled=scaler is not None)
     scheduled = bool(hp.warmup or hp.lr_drops)  # a constant learning rate needs no per-step Python
     evals = list(range(0, hp.iterations + 1, hp.eval_every))
     if evals[-1] != hp.iterations:
@@ -192,7 +158,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
     eval_at = {it: e for e, it in enumerate(evals)}
     record = torch.zeros(3, K, len(evals), device=device)  # val loss, val acc, test acc
     x_eval, y_eval, n_val = torch.cat([data.x_val, data.x_test]), torch.cat([data.y_val, data.y_test]), len(data.y_val)
-    batches = _Batches(len(data.y_train), hp.batch_size, seeds, device,
+    batches = Batches(len(data.y_train), hp.batch_size, seeds, device,
                        augment_dims=len(data.input_shape) - 1 if hp.augment else 0)
     snapshot = None
 
@@ -224,7 +190,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, report)
         for p, m in zip(pruned, keep):
             p.grad.mul_(m)  # pruned weights get no gradient
         if scheduled:
-            opt.param_groups[0]["lr"] = hp.lr * _lr_factor(it, hp)
+            opt.param_groups[0]["lr"] = hp.lr * lr_factor(it, hp)
         if scaler:
             scaler.step(opt)
             scaler.update()
@@ -257,62 +223,6 @@ def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(out.transpose(1, 2), y.view(out.shape[:2]), reduction="sum")
 
 
-class _Batches:
-    """Each run's own shuffled order over the training set, one epoch at a time, as a
-    ``[runs, batch]`` index tensor on the device (the last partial batch of an epoch is
-    dropped). With ``augment``, also each example's random shift (up to 4 positions, as
-    4-pixel pad-and-crop) and, for images, horizontal flip, drawn from the run's own
-    generator once per epoch."""
-
-    def __init__(self, n: int, batch_size: int, seeds: list[int], device, augment_dims: int = 0):
-        if batch_size > n:
-            raise LTError(f"batch size {batch_size} is larger than the training set ({n} examples)")
-        self.n, self.b, self.device, self.dims = n, batch_size, device, augment_dims
-        self.gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-        self.per_epoch = n // batch_size
-        self.step = self.per_epoch
-
-    def next(self):
-        """``(index [runs, batch], shift [runs, batch, dims] or None, flip [runs, batch] or None)``."""
-        if self.step == self.per_epoch:
-            K, shape = len(self.gens), (len(self.gens), self.per_epoch, self.b)
-            order = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
-            self.order = order[:, : self.per_epoch * self.b].view(shape).to(self.device)
-            if self.dims:
-                draw = lambda f: torch.stack([f(g) for g in self.gens]).to(self.device)
-                self.shift = draw(lambda g: torch.randint(-PAD, PAD + 1, (*shape[1:], self.dims), generator=g))
-                self.flip = draw(lambda g: torch.rand(shape[1:], generator=g) < 0.5) if self.dims == 2 else None
-            self.step = 0
-        self.step += 1
-        i = self.step - 1
-        if not self.dims:
-            return self.order[:, i], None, None
-        return self.order[:, i], self.shift[:, i], None if self.flip is None else self.flip[:, i]
-
-
-PAD = 4  # pixels (positions) of zero padding for random crops
-
-
-def augment(x: torch.Tensor, shift: torch.Tensor, flip: torch.Tensor | None) -> torch.Tensor:
-    """Pad-and-crop (and flip) a batch on the device, without per-example Python.
-
-    ``x``: ``[N, C, L]`` or ``[N, C, H, W]``; ``shift``: ``[N, dims]`` offsets in
-    ``[-PAD, PAD]``; ``flip``: ``[N]`` booleans (images only).
-    """
-    N, C, *size = x.shape
-    padded = F.pad(x, [PAD, PAD] * len(size))
-    dev = x.device
-    if len(size) == 1:
-        cols = torch.arange(size[0], device=dev) + PAD + shift[:, :1]  # [N, L]
-        return padded.gather(2, cols[:, None, :].expand(N, C, size[0]))
-    rows = torch.arange(size[0], device=dev) + PAD + shift[:, :1]  # [N, H]
-    cols = torch.arange(size[1], device=dev) + PAD + shift[:, 1:2]  # [N, W]
-    if flip is not None:
-        cols = torch.where(flip[:, None], cols.flip(1), cols)  # a mirrored image reads its columns backwards
-    n, c = torch.arange(N, device=dev)[:, None, None, None], torch.arange(C, device=dev)[None, :, None, None]
-    return padded[n, c, rows[:, None, :, None], cols[:, None, None, :]]
-
-
 @torch.inference_mode()
 def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
     """Per-example loss and correctness ``[copies, examples]`` of every copy on (x, y),
@@ -329,60 +239,6 @@ def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None)
         correct.append((out.argmax(-1) == yb).float())
     model.train()
     return torch.cat(losses, 1), torch.cat(correct, 1)
-
-
-def _half_dtype(precision: str, device: torch.device):
-    """The autocast dtype for ``precision`` on ``device``, or None for plain fp32."""
-    if precision == "auto":
-        if device.type != "cuda":
-            return None
-        # bf16 where the GPU computes it (Ampere and later); fp16 with loss scaling on older
-        # ones (Colab's T4), where torch would only emulate bf16, slowly.
-        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-
-
-def _optimizer(params: list, hp: Hyper, device, scaled: bool = False):
-    """The run's optimizer, with torch's fused kernels on a CPU or GPU. Its learning rate is
-    ``param_groups[0]["lr"]``. ``scaled``: the loop scales its fp16 loss with a GradScaler,
-    which needs a ``torch.optim`` optimizer."""
-    fused = device.type in ("cpu", "cuda")
-    if hp.optimizer == "adam" and not scaled:
-        return _Adam(params, hp.lr, hp.weight_decay, fused)
-    if hp.optimizer == "adam":
-        return torch.optim.Adam(params, lr=hp.lr, weight_decay=hp.weight_decay, fused=fused or None)
-    return torch.optim.SGD(params, lr=hp.lr, momentum=hp.momentum, weight_decay=hp.weight_decay, fused=fused or None)
-
-
-class _Adam:
-    """Adam, computed by the function that ``torch.optim.Adam.step()`` calls
-    (``torch.optim.adam.adam``, with the same state and defaults, fused or not), so the
-    update is the same bit for bit; what it leaves out is the optimizer class's per-step
-    bookkeeping (hooks, profiler ranges, regrouping the tensors). Measured side by side on a
-    2-core CPU, a training step of 5 MNIST-1D networks took 6-12% less time, ~2% at 16."""
-
-    def __init__(self, params: list, lr: float, weight_decay: float, fused: bool):
-        self.params, self.weight_decay, self.fused = params, weight_decay, fused
-        self.param_groups = [{"lr": lr}]
-        self.exp_avg = [torch.zeros_like(p) for p in params]
-        self.exp_avg_sq = [torch.zeros_like(p) for p in params]
-        self.steps = [torch.zeros((), device=p.device if fused else "cpu") for p in params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()  # as torch.optim's step: the update is not part of the graph
-    def step(self) -> None:
-        adam(self.params, [p.grad for p in self.params], self.exp_avg, self.exp_avg_sq, [], self.steps,
-             fused=self.fused or None, amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],
-             weight_decay=self.weight_decay, eps=1e-8, maximize=False)
-
-
-def _lr_factor(it: int, hp: Hyper) -> float:
-    """Linear warmup, then divide by 10 at each of ``lr_drops``."""
-    warm = min(1.0, (it + 1) / hp.warmup) if hp.warmup else 1.0
-    return warm * 0.1 ** sum(it >= d for d in hp.lr_drops)
 
 
 def test_accuracy(model_name: str, data: Data, weights: list[dict], masks: list[Mask] | None = None) -> list[float]:

@@ -78,7 +78,7 @@ def test_side_by_side_puts_images_channels_last_and_keeps_1d_as_is():
 
 
 @pytest.mark.parametrize("name", ["conv2", "vgg19", "resnet20"])
-def test_channels_last_changes_the_layout_not_the_results(name, monkeypatch):
+def test_channels_last_changes_the_layout_not_the_results(name):
     """Every 2-D convolution sees channels-last activations, and the outputs equal those of
     the default layout. Gradients are compared on Conv-2: in VGG-19 and ResNet-20 at
     initialization, batch norm over a few examples makes some gradients so ill-conditioned
@@ -101,7 +101,8 @@ def test_channels_last_changes_the_layout_not_the_results(name, monkeypatch):
 
     out, grads = run()
     assert layouts and all(layouts)
-    monkeypatch.setattr(models, "CHANNELS_LAST", False)
+    assert not models.build(name, (3, 32, 32), channels_last=False).channels_last
+    net.channels_last = False  # what build(..., channels_last=False) sets
     layouts.clear()
     out_default, grads_default = run()
     assert not any(layouts)
@@ -131,7 +132,7 @@ def test_dropout_is_an_option():
 def test_imp_runs_the_conv_models(mnist1d, name, scope):
     from lt_helpers import imp, presets
 
-    assert presets.get(name, "cifar10", "paper")["scope"] == scope
+    assert presets.get(name, "cifar10", "paper").scope == scope
     res = imp.run_imp(name, "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d, hyper={"iterations": 10})
     density = [r for r in res.runs if r["round"] == 1][0]["layer_density"]
     net = models.build(name, (1, 40))
@@ -151,12 +152,12 @@ def test_imp_runs_the_conv_models(mnist1d, name, scope):
 def test_paper_presets_follow_the_paper():
     from lt_helpers import presets
 
-    assert presets.get("conv2", "cifar10", "paper")["hp"].lr == 2e-4
-    assert presets.get("conv6", "cifar10", "paper")["rates"]["conv"] == 0.15
-    resnet = presets.get("resnet20", "cifar10", "paper")["hp"]
+    assert presets.get("conv2", "cifar10", "paper").hp.lr == 2e-4
+    assert presets.get("conv6", "cifar10", "paper").rates["conv"] == 0.15
+    resnet = presets.get("resnet20", "cifar10", "paper").hp
     assert (resnet.optimizer, resnet.lr, resnet.batch_size, resnet.iterations, resnet.lr_drops) == \
         ("sgd", 0.1, 128, 30000, [20000, 25000])
-    assert presets.get("vgg19", "cifar10", "paper")["hp"].iterations == 112480
+    assert presets.get("vgg19", "cifar10", "paper").hp.iterations == 112480
 
 
 def test_scope_and_rates_can_be_overridden(mnist1d):
@@ -172,7 +173,7 @@ def test_scope_and_rates_can_be_overridden(mnist1d):
     assert len({round(density["global"][n], 2) for n in conv}) > 1  # one threshold: layers differ
     pct = {s: r.runs[-1]["percent_remaining"] for s, r in runs.items()}
     assert pct["layer"] == pytest.approx(pct["global"], abs=0.1)  # the same overall sparsity
-    assert runs["layer"].config["scope"] == "layer" and runs["layer"].config["rates"]["conv"] == 0.5
+    assert runs["layer"].config.scope == "layer" and runs["layer"].config.rates["conv"] == 0.5
     with pytest.raises(LTError, match="unknown pruning scope 'local'; choose one of layer, global"):
         imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, scope="local")
     with pytest.raises(LTError, match="pruning fraction for 'conv' is 1.5"):
@@ -185,11 +186,11 @@ def test_quick_presets_prune_twice_the_paper_rate_and_keep_lr_steps_inside_train
     from lt_helpers import presets
 
     paper, quick = presets.get(name, dataset, "paper"), presets.get(name, dataset, "quick")
-    assert quick["rates"] == {kind: 2 * p for kind, p in paper["rates"].items()}
+    assert quick.rates == {kind: 2 * p for kind, p in paper.rates.items()}
     for preset in presets.PRESETS:
-        hp = presets.get(name, dataset, preset)["hp"]
+        hp = presets.get(name, dataset, preset).hp
         assert all(0 < d < hp.iterations for d in hp.lr_drops), (preset, hp.lr_drops, hp.iterations)
-    if paper["hp"].lr_drops:  # the steps keep their relative places
-        q = quick["hp"]
+    if paper.hp.lr_drops:  # the steps keep their relative places
+        q = quick.hp
         assert [d / q.iterations for d in q.lr_drops] == pytest.approx(
-            [d / paper["hp"].iterations for d in paper["hp"].lr_drops], abs=0.01)
+            [d / paper.hp.iterations for d in paper.hp.lr_drops], abs=0.01)

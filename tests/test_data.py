@@ -61,7 +61,7 @@ def test_cifar10_missing_offline(tmp_path):
 
 
 def test_auto_on_an_accelerator_prefers_the_paper_dataset_when_it_can_be_had(mnist_root, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_NETWORK", False)
+    monkeypatch.setattr(data, "network_available", lambda: False)
     said = []
     assert data.resolve("auto", "lenet_300_100", data_root=mnist_root, device="cuda", say=said.append) == "mnist"
     assert data.resolve("auto", "lenet_300_100", data_root=tmp_path / "empty", device="cuda") == "mnist1d"
@@ -72,7 +72,7 @@ def test_auto_on_an_accelerator_prefers_the_paper_dataset_when_it_can_be_had(mni
 
 def test_auto_on_a_cpu_is_mnist1d_even_online(mnist_root, monkeypatch):
     """A laptop with internet and no GPU must not start hours of CIFAR-10 on its CPU."""
-    monkeypatch.setattr(data, "_NETWORK", True)
+    monkeypatch.setattr(data, "network_available", lambda: True)
     said = []
     assert data.resolve("auto", "conv2", device="cpu", say=said.append) == "mnist1d"
     assert data.resolve("auto", "lenet_300_100", data_root=mnist_root, device="cpu") == "mnist1d"
@@ -83,7 +83,7 @@ def test_auto_on_a_cpu_is_mnist1d_even_online(mnist_root, monkeypatch):
 
 
 def test_an_explicit_dataset_is_always_honoured(monkeypatch):
-    monkeypatch.setattr(data, "_NETWORK", False)
+    monkeypatch.setattr(data, "network_available", lambda: False)
     for device in ("cpu", "cuda", None):
         assert data.resolve("mnist", "lenet_300_100", device=device) == "mnist"
         assert data.resolve("cifar10", "conv2", device=device) == "cifar10"

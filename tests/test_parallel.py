@@ -85,7 +85,7 @@ def test_workers_die_with_a_killed_parent(tmp_path, sig):
 def test_a_worker_whose_parent_is_gone_cannot_block_on_its_pipe(tmp_path):
     """With the death signal turned off, a worker that sends its result to a dead parent
     gets an error (it holds no reading end of any pipe) instead of blocking forever."""
-    proc = start_script(tmp_path, sleep=1.5, setup="parallel._die_with_parent = lambda parent: None")
+    proc = start_script(tmp_path, sleep=1.5, setup="parallel.die_with_parent = lambda parent: None")
     pids = worker_pids(tmp_path)
     proc.kill()
     proc.wait()

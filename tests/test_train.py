@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from lt_helpers import masks, models, parallel, train
+from lt_helpers import batches, masks, models, optim, parallel, train
 from lt_helpers.errors import LTError
 from lt_helpers.masks import Mask
 
@@ -93,10 +93,10 @@ def test_snapshot_and_test_accuracy(mnist1d):
 
 def test_learning_rate_schedule():
     hp = train.Hyper(lr=0.1, warmup=10, lr_drops=[100, 200])
-    assert train._lr_factor(0, hp) == pytest.approx(0.1)
-    assert train._lr_factor(50, hp) == 1.0
-    assert train._lr_factor(150, hp) == pytest.approx(0.1)
-    assert train._lr_factor(250, hp) == pytest.approx(0.01)
+    assert optim.lr_factor(0, hp) == pytest.approx(0.1)
+    assert optim.lr_factor(50, hp) == 1.0
+    assert optim.lr_factor(150, hp) == pytest.approx(0.1)
+    assert optim.lr_factor(250, hp) == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
@@ -115,15 +115,15 @@ def test_learning_rate_schedule_is_applied_in_training(mnist1d, optimizer):
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
 @pytest.mark.parametrize("fused", [True, False])  # False: devices without fused kernels (Apple's MPS)
 def test_adam_updates_exactly_as_torch_optim_adam(weight_decay, fused):
-    """``train._Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
+    """``optim.Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
     torch.manual_seed(0)
     ours = [torch.randn(3, 40, 30, requires_grad=True), torch.randn(3, 1, 30, requires_grad=True)]
     theirs = [p.detach().clone().requires_grad_() for p in ours]
     hp = train.Hyper(lr=1e-2, weight_decay=weight_decay)
-    opt = (train._optimizer(ours, hp, torch.device("cpu")) if fused  # what the loop uses on a CPU
-           else train._Adam(ours, hp.lr, weight_decay, fused=False))
+    opt = (optim.make_optimizer(ours, hp, torch.device("cpu")) if fused  # what the loop uses on a CPU
+           else optim.Adam(ours, hp.lr, weight_decay, fused=False))
     ref = torch.optim.Adam(theirs, lr=1e-2, weight_decay=weight_decay, fused=fused or None)
-    assert isinstance(opt, train._Adam) and opt.fused == fused
+    assert isinstance(opt, optim.Adam) and opt.fused == fused
     for step in range(5):
         grads = [torch.randn_like(p) for p in ours]
         for o, lr in ((opt, 1e-2 / (step + 1)), (ref, 1e-2 / (step + 1))):
@@ -141,13 +141,10 @@ def test_adam_updates_exactly_as_torch_optim_adam(weight_decay, fused):
 def test_auto_precision_on_a_gpu(monkeypatch, major, expected):
     """'auto' is bf16 on GPUs that compute it (Ampere and later) and fp16 with loss scaling on
     older ones, such as Colab's T4 (major 7), where torch can only emulate bf16, slowly."""
-    monkeypatch.setattr(torch.version, "hip", None)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
-    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: type("Props", (), {"major": major}))
-    monkeypatch.setattr(torch.cuda, "_check_bf16_tensor_supported", lambda device: True)  # emulation works
-    assert train._half_dtype("auto", torch.device("cuda")) == expected
-    assert train._half_dtype("auto", torch.device("cpu")) is None
+    # torch's documented answer: native bf16 from compute capability 8; emulated (slowly) below
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: major >= 8 or including_emulation)
+    assert optim.half_dtype("auto", torch.device("cuda")) == expected
+    assert optim.half_dtype("auto", torch.device("cpu")) is None
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -260,15 +257,15 @@ def test_dropout_is_seeded_by_the_runs_and_leaves_the_callers_generator_alone(mn
 
 def test_augment_shifts_and_flips_on_device():
     x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).view(2, 1, 6, 6)
-    same = train.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([False, False]))
+    same = batches.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([False, False]))
     assert torch.equal(same, x)
-    flipped = train.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([True, False]))
+    flipped = batches.augment(x, torch.zeros(2, 2, dtype=torch.long), torch.tensor([True, False]))
     assert torch.equal(flipped[0], x[0].flip(-1)) and torch.equal(flipped[1], x[1])
-    down = train.augment(x, torch.tensor([[1, 0], [0, -2]]), None)
+    down = batches.augment(x, torch.tensor([[1, 0], [0, -2]]), None)
     assert torch.equal(down[0, 0, :5], x[0, 0, 1:]) and torch.all(down[0, 0, 5] == 0)  # crop moved one row down
     assert torch.equal(down[1, 0, :, 2:], x[1, 0, :, :4]) and torch.all(down[1, 0, :, :2] == 0)
     signal = torch.arange(10, dtype=torch.float32).view(1, 1, 10)
-    shifted = train.augment(signal, torch.tensor([[3]]), None)
+    shifted = batches.augment(signal, torch.tensor([[3]]), None)
     assert torch.equal(shifted[0, 0, :7], signal[0, 0, 3:]) and torch.all(shifted[0, 0, 7:] == 0)
 
 

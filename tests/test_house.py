@@ -1,0 +1,99 @@
+"""The house explains itself: every public piece documented and on the API page, presets as
+data, the IMP round a real function that chapter 3 prints whole, and the refactored code
+reproducing the committed full run bit for bit."""
+
+import importlib
+import inspect
+import json
+import os
+import platform
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from lt_helpers import imp, presets, results
+from lt_helpers.hparams import Hyper
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(p.stem for p in (ROOT / "lt_helpers").glob("*.py") if not p.stem.startswith("_"))
+
+
+def public(module):
+    for name, obj in vars(module).items():
+        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) \
+                and obj.__module__ == module.__name__:
+            yield name, obj
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_public_function_says_what_it_does(name):
+    module = importlib.import_module(f"lt_helpers.{name}")
+    assert inspect.getdoc(module), f"lt_helpers.{name} has no module docstring"
+    for obj_name, obj in public(module):
+        assert inspect.getdoc(obj) and inspect.getdoc(obj) != inspect.getdoc(object), f"{name}.{obj_name}"
+        if inspect.isclass(obj):
+            for m, f in vars(obj).items():
+                if not m.startswith("_") and inspect.isfunction(f):
+                    assert inspect.getdoc(f), f"{name}.{obj_name}.{m} has no docstring"
+
+
+def test_the_api_page_is_generated_for_every_module():
+    page = (ROOT / "chapters" / "api.md").read_text()
+    listed = re.findall(r"\.\. automodule:: lt_helpers\.(\w+)\n   :members:\n", page)
+    assert sorted(listed) == MODULES  # every module, members found by autodoc, none listed by hand
+    assert not re.search(r":members: \w", page)
+
+
+def test_modules_are_readable_in_one_sitting():
+    for path in (ROOT / "lt_helpers").glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 360, f"{path.name} is long; split it by job"
+
+
+def test_presets_are_data():
+    p = presets.get("lenet_300_100", "mnist1d", "paper")
+    assert isinstance(p, presets.Preset) and isinstance(p.hp, Hyper)
+    assert (p.rounds, p.trials, p.rates, p.scope) == (16, 5, {"fc": 0.2, "output": 0.1}, "layer")
+    with pytest.raises(Exception):
+        p.rounds = 3  # frozen: a caller changes a copy (dataclasses.replace), never the table
+    assert presets.get("lenet_300_100", "mnist1d", "paper").hp is not p.hp  # each call a fresh Hyper
+    quick = presets.get("resnet20", "mnist1d", "quick")
+    assert quick.scope == "global" and quick.rates == {"conv": 0.4, "downsample": 0.0, "output": 0.0}
+
+
+def test_chapter_3_prints_the_round_whole():
+    cells = json.loads((ROOT / "chapters" / "03_iterative_pruning.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    assert "print(inspect.getsource(imp.run_round))" in code
+    assert not any("source.index(" in c for c in code)  # no slicing between literal strings
+
+
+def test_means_and_the_level_nearest_a_percent():
+    res = imp.Results({}, [dict(trial=t, round=r, condition=c, percent_remaining=p, early_stop_iteration=100 * (r + t),
+                                early_stop_test_acc=0.5 + 0.1 * t)
+                           for t in (0, 1) for r, p in ((0, 100.0), (1, 51.2), (2, 26.2)) for c in ("ticket",)])
+    means = res.means()
+    assert means.loc[(1, "ticket"), "early_stop_iteration"] == 150.0
+    assert means.loc[(2, "ticket"), "early_stop_test_acc"] == pytest.approx(0.55)
+    assert res.level_nearest(21.1) == 2 and res.level_nearest(60) == 1
+
+
+@pytest.mark.slow
+def test_the_committed_full_run_reproduces_bit_for_bit(mnist1d):
+    """Its first two levels (35 networks), rerun by today's code on the same kind of CPU with
+    the same number of threads, give the committed records exactly. A change that moves
+    any number must say so and re-make the committed runs."""
+    full = results.full_run("lenet_300_100-mnist1d-paper")
+    prov = full.config["provenance"]
+    here = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    if prov["device_name"] != here:
+        pytest.skip(f"the committed run was made on {prov['device_name']!r}; this is {here!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(prov["cpu_threads"])  # which networks share a group follows the thread count
+    try:
+        again = imp.run_imp("lenet_300_100", "mnist1d", "paper", rounds=2, trials=5, seed=full.config["seed"],
+                            controls=full.config["controls"], data=mnist1d, device="cpu")
+    finally:
+        torch.set_num_threads(before)
+    assert json.loads(json.dumps(again.runs)) == [r for r in full.runs if r["round"] < 2]
