@@ -173,7 +173,7 @@ def test_scope_and_rates_can_be_overridden(mnist1d):
     assert len({round(density["global"][n], 2) for n in conv}) > 1  # one threshold: layers differ
     pct = {s: r.runs[-1]["percent_remaining"] for s, r in runs.items()}
     assert pct["layer"] == pytest.approx(pct["global"], abs=0.1)  # the same overall sparsity
-    assert runs["layer"].config.scope == "layer" and runs["layer"].config.rates["conv"] == 0.5
+    assert runs["layer"].config["scope"] == "layer" and runs["layer"].config["rates"]["conv"] == 0.5
     with pytest.raises(LTError, match="unknown pruning scope 'local'; choose one of layer, global"):
         imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, scope="local")
     with pytest.raises(LTError, match="pruning fraction for 'conv' is 1.5"):
