@@ -39,7 +39,8 @@ from .errors import LTError, check_choice
 from .hparams import Hyper
 from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
-from .results import Results, ResultsError, check_writable, load_results, provenance, resume, save  # noqa: F401
+from .results import (Results, ResultsError, at_end, check_writable, load_results, provenance,  # noqa: F401
+                      resume, save)
 from .train import resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
@@ -197,5 +198,6 @@ def _record(trial, rnd, condition, mask: Mask, run, start: dict) -> dict:
                 percent_remaining=mask.percent_remaining(), layer_density=mask.density(),
                 distance_from_start=moved / max(1, mask.kept()),
                 early_stop_iteration=run.early_stop_iteration,
+                early_stop_at_end=at_end(run.curve, run.early_stop_iteration),
                 early_stop_test_acc=run.early_stop_test_acc, final_test_acc=run.final_test_acc,
                 curve=run.curve)

@@ -1,8 +1,11 @@
 """The book's standard figures, in one seaborn theme with a colour-blind-safe palette.
 
 Axes of "percent of weights remaining" are logarithmic and run from 100% down, as in
-the paper; every line is a mean over trials with a band of ± one standard deviation,
-and the legend says how many trials stand behind it.
+the paper; every line is a mean over trials with a band from the lowest to the highest
+trial (the paper's convention), and the legend says how many trials stand behind it.
+Points where a trial was still improving when training stopped (its minimum validation
+loss at the last evaluation, ``early_stop_at_end``) are drawn hollow: their
+early-stopping iteration is a lower bound.
 """
 
 from __future__ import annotations
@@ -56,14 +59,16 @@ def _scaled(metric, values):
 
 
 def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
-    """Mean ± std of ``metric`` over trials against percent of weights remaining, one line
-    per condition. ``frame`` is ``Results.frame()``, or several of them concatenated with
+    """Mean and min–max band of ``metric`` over trials against percent of weights
+    remaining, one line per condition; hollow markers where some trial's minimum validation
+    loss was its last evaluation (``early_stop_at_end``). ``frame`` is ``Results.frame()``, or several of them concatenated with
     their own condition names (e.g. ``"dropout 0.5"``); a condition without its own round 0
     starts from the shared dense network."""
     ax = ax or plt.gca()
     conditions = conditions or [c for c in COLORS if c in set(frame["condition"])]
     dense = frame[frame["round"] == 0]
     spare = itertools.cycle([c for c in sns.color_palette("dark") if c not in COLORS.values()])
+    capped_any = False
     for cond in conditions:
         part = frame[frame["condition"] == cond]
         if not (part["round"] == 0).any() and len(dense):
@@ -71,21 +76,28 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
         g = part.groupby("round")
         pct = g["percent_remaining"].mean().to_numpy()
         mean = _scaled(metric, g[metric].mean())
-        std = _scaled(metric, g[metric].std(ddof=0).fillna(0))
+        lo, hi = _scaled(metric, g[metric].min()), _scaled(metric, g[metric].max())
         n = int(g["trial"].nunique().min())
         color = COLORS.get(cond) or next(spare)
         ax.plot(pct, mean, "o-", ms=3, color=color, label=f"{LABELS.get(cond, cond)} (n={n})")
-        ax.fill_between(pct, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+        ax.fill_between(pct, lo, hi, color=color, alpha=0.2, lw=0)
+        if "early_stop_at_end" in part:
+            capped = g["early_stop_at_end"].any().to_numpy(dtype=bool)
+            ax.plot(pct[capped], mean[capped], "o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3)
+            capped_any = capped_any or capped.any()
+    if capped_any:
+        ax.plot([], [], "o", ms=7, mfc="white", mec="0.3", mew=1.5,
+                label="hollow: a trial still improving at the end (early stop is a lower bound)")
     percent_axis(ax, frame["percent_remaining"])
     ax.set_ylabel(METRICS[metric])
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title="mean over trials; band: min to max", title_fontsize="small")
     return ax
 
 
 def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, labels=None):
-    """Mean ± std over trials of a curve against training iterations, one line per
+    """Mean and min–max band over trials of a curve against training iterations, one line per
     (condition, percent remaining): colour by condition, line style by sparsity.
     ``curves`` is ``Results.curves()`` or a subset; ``labels`` renames conditions."""
     ax = ax or plt.gca()
@@ -96,17 +108,17 @@ def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, label
         dense = pct > 99.99
         g = part.groupby("iteration")[metric]
         it = np.asarray(list(g.groups))
-        mean, std = _scaled(metric, g.mean()), _scaled(metric, g.std(ddof=0).fillna(0))
+        mean, lo, hi = _scaled(metric, g.mean()), _scaled(metric, g.min()), _scaled(metric, g.max())
         color = COLORS["dense" if dense else cond]
         name = labels["dense"] if dense else f"{labels.get(cond, cond)}, {pct:.1f}%"
         ax.plot(it, mean, "-" if dense else styles[levels.index(pct) % len(styles)], color=color,
                 label=f"{name} (n={part['trial'].nunique()})")
-        ax.fill_between(it, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+        ax.fill_between(it, lo, hi, color=color, alpha=0.15, lw=0)
     ax.set_xlabel("training iteration")
     ax.set_ylabel(METRICS[metric])
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title="mean over trials; band: min to max", title_fontsize="small")
     return ax
 
 

@@ -103,7 +103,21 @@ def full_run(name: str):
     check_choice("full run", name, FULL_RUNS)
     raw = json.loads(gzip.decompress(resources.files(__package__).joinpath("full_runs", f"{name}.json.gz")
                                      .read_bytes()))
-    return Results(raw["config"], raw["runs"])
+    return Results(raw["config"], _with_at_end(raw["runs"]))
+
+
+def at_end(curve: dict, early_stop_iteration: int) -> bool:
+    """True when the minimum validation loss was the last evaluation: the run was still
+    improving when training stopped, so its early-stopping iteration is a lower bound."""
+    return bool(early_stop_iteration == curve["iteration"][-1])
+
+
+def _with_at_end(runs: list[dict]) -> list[dict]:
+    """Records written before ``early_stop_at_end`` existed get it from their curves."""
+    for r in runs:
+        if "early_stop_at_end" not in r and "curve" in r and "early_stop_iteration" in r:
+            r["early_stop_at_end"] = at_end(r["curve"], r["early_stop_iteration"])
+    return runs
 
 
 def write_full_run(results_json, name: str) -> Path:
@@ -180,7 +194,7 @@ def load_results(path) -> Results:
     except (ValueError, UnicodeDecodeError, gzip.BadGzipFile) as err:
         raise ResultsError(f"{path} is not a valid results file ({err}). It was left untouched: "
                            "move or delete it, or choose another --out.") from None
-    results = Results(raw["config"], raw["runs"])
+    results = Results(raw["config"], _with_at_end(raw["runs"]))
     state_path = path.parent / "state.pt"
     if state_path.exists():
         state = torch.load(state_path, weights_only=True)

@@ -209,3 +209,18 @@ def test_all_controls_run_at_the_tickets_sparsity(mnist1d):
     level = {r["condition"]: r["percent_remaining"] for r in res.runs if r["round"] == 1}
     assert set(level) == {"ticket", *imp.CONTROLS}
     assert len(set(level.values())) == 1
+
+
+def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d):
+    """early_stop_at_end marks runs still improving when training stopped; records written
+    before the field existed get it from their curves when loaded."""
+    res = imp.run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=2, controls=("random_reinit",),
+                      data=mnist1d, hyper={"iterations": 30, "eval_every": 10}, out=tmp_path)
+    for r in res.runs:
+        assert r["early_stop_at_end"] == (r["early_stop_iteration"] == r["curve"]["iteration"][-1])
+    assert any(r["early_stop_at_end"] for r in res.runs)  # 30 iterations: someone is still improving
+    raw = json.loads((tmp_path / "results.json").read_text())
+    for r in raw["runs"]:
+        del r["early_stop_at_end"]
+    (tmp_path / "results.json").write_text(json.dumps(raw))
+    assert imp.load_results(tmp_path).runs == res.runs
