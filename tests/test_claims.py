@@ -1,0 +1,37 @@
+"""Comparisons are worded from paired numbers with a 95% interval, never typed."""
+
+import math
+
+import pytest
+
+from lt_helpers import claims
+
+
+def test_a_clear_difference_names_its_direction_and_interval():
+    text = claims.compare([62, 63, 61, 64, 62], [60, 60.5, 59, 61, 60], "more accurate", "less accurate")
+    # differences 2, 2.5, 2, 3, 2: mean 2.3, sd 0.447, t(4) = 2.776 -> 2.3 ± 0.555
+    assert text == "more accurate, by 2.3 points (95% CI +1.7 to +2.9, paired over 5 trials)"
+    assert claims.compare([1, 2, 3], [3, 4, 5.5], "later", "sooner", "iterations", 0).startswith("sooner, by 2 ")
+
+
+def test_an_interval_over_zero_says_no_clear_difference():
+    text = claims.compare([62, 58, 61], [60, 60.5, 62], "more accurate", "less accurate")
+    assert text.startswith("no clear difference (−0.5 points, 95% CI −6.2 to +5.2, paired over 3 trials")
+
+
+def test_pairs_are_by_trial_not_pooled():
+    """The same shift in every trial is clear however large the spread between trials."""
+    a = [10.0, 50.0, 90.0]
+    assert claims.paired([x + 1 for x in a], a).clear
+    assert claims.paired([x + 1 for x in a], a).low == pytest.approx(1.0)
+
+
+def test_one_trial_concludes_nothing_and_bad_shapes_are_refused():
+    assert "single trial" in claims.compare([1.0], [2.0], "a", "b")
+    assert math.isnan(claims.paired([1.0], [2.0]).low) and not claims.paired([1.0], [2.0]).clear
+    with pytest.raises(ValueError, match="one value per trial"):
+        claims.paired([], [])
+
+
+def test_t_quantiles():
+    assert claims.t975(4) == 2.776 and claims.t975(11) == 2.228 and claims.t975(1000) == 1.96
