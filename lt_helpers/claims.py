@@ -24,7 +24,9 @@ def t975(df: int) -> float:
     nearest smaller entry above 10, which makes the interval slightly wider, never narrower)."""
     if df < 1:
         raise ValueError("a confidence interval needs at least two paired values")
-    return _T975.get(df) or _T975[max(k for k in _T975 if k <= df)] if df <= 120 else 1.960
+    if df > max(_T975):
+        return 1.960
+    return _T975[max(k for k in _T975 if k <= df)]
 
 
 @dataclass(frozen=True)

@@ -112,13 +112,10 @@ def resolve(dataset: str, model: str = "lenet_300_100", *, data_root=None, devic
     """
     if dataset != "auto":
         return dataset
+    from .train import resolve_device  # here, not at the top: train imports this module
+
     paper = PAPER_DATASET.get(model, "mnist")
-    if device is not None:
-        kind = torch.device(device).type
-    elif torch.cuda.is_available():
-        kind = "cuda"
-    else:
-        kind = "mps" if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else "cpu"
+    kind = (torch.device(device) if device is not None else resolve_device("auto")).type
     if kind not in ("cuda", "mps"):
         say(f"dataset 'auto' on a CPU: using MNIST-1D, the offline stand-in (minutes on a CPU). For the paper's "
             f"{NAMES[paper]}, set dataset = \"{paper}\" (hours on a CPU; minutes on a GPU).")

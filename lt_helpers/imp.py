@@ -99,7 +99,6 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
         results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
         if out is not None:
             save(results, out, rnd)
-    results.config["provenance"].setdefault("wall_time_s", round(spent + time.perf_counter() - started, 3))
     return results
 
 
