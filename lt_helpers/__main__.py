@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
     imp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
                      help="auto (a GPU if any), cpu, cuda or mps (default: $LT_DEVICE, else auto)")
+    imp.add_argument("--groups", type=int, default=2,
+                     help="on a CPU, split each round's networks into this many batched groups, one process "
+                          "each (default 2); part of the experiment: the same seed and groups give the same "
+                          "results on any machine, so a many-core machine can ask for more")
     imp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
@@ -110,7 +114,7 @@ def main(argv=None) -> int:
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,
-                      rewind=args.rewind, scope=args.scope)
+                      rewind=args.rewind, scope=args.scope, groups=args.groups)
         table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
                                             "early_stop_test_acc": "test_acc"}).round(3)
         print(table.to_string())

@@ -41,7 +41,7 @@ from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
 from .results import (Results, ResultsError, at_end, check_writable, load_results, provenance,  # noqa: F401
                       resume, save)
-from .train import resolve_device, train
+from .train import GROUPS, resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
 
@@ -56,7 +56,7 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             seed: int = 0, out=None, device="auto", data_root=None, data: Data | None = None,
             batched: bool = True, max_copies: int = 32, progress: bool | None = None,
             hyper: dict | None = None, rewind: int = 0, rates: dict | None = None,
-            scope: str | None = None) -> Results:
+            scope: str | None = None, groups: int = GROUPS) -> Results:
     """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network).
 
     ``hyper`` overrides preset hyperparameters (e.g. ``{'iterations': 2000}``). With
@@ -64,10 +64,14 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     ``rewind=k`` resets survivors to the dense network's weights at iteration k instead of
     θ0 (Frankle et al. 2019/2020: "rewinding", which finds tickets in deep networks).
     ``rates`` (fraction pruned per round, by layer kind) and ``scope`` (``'layer'`` or
-    ``'global'``) override the preset's pruning schedule.
+    ``'global'``) override the preset's pruning schedule. ``groups``: how many batched
+    groups share the networks of a round on a CPU (see :func:`lt_helpers.train.train`);
+    part of the experiment, so the same seed gives the same records on any machine.
     """
     cfg, hp, rounds, trials, controls = _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind,
                                                  rates, scope, max_copies)
+    if int(groups) < 1:
+        raise LTError(f"groups must be at least 1, got {groups}")
     dev = resolve_device(device)
     out = Path(out) if out is not None else None
     if out is not None:
@@ -75,8 +79,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
 
     config = dict(model=model, dataset=dataset, preset=preset, rounds=rounds, trials=trials,
                   controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg.rates,
-                  scope=cfg.scope, rewind=int(rewind), device=str(dev), batched=bool(batched),
-                  version=__version__, provenance=provenance(dev))
+                  scope=cfg.scope, rewind=int(rewind), groups=int(groups), device=str(dev),
+                  batched=bool(batched), version=__version__, provenance=provenance(dev))
     results = Results(config)
     spent = 0.0  # seconds, over this run and the ones it resumes
     if out is not None and (out / "results.json").exists():
@@ -129,7 +133,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
         chunk = jobs[start:start + max_copies]
         trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], hp,
                          seeds=[seed_for(seed, t, rnd, cond, "data") for t, cond, _, _ in chunk],
-                         batched=batched, progress=progress,
+                         batched=batched, progress=progress, groups=cfg.get("groups", GROUPS),
                          snapshot_at=cfg["rewind"] if rnd == 0 and cfg["rewind"] else None,
                          desc=f"round {rnd + 1}/{cfg['rounds']} ({len(jobs)} networks)")
     rates = layer_rates(net, cfg["rates"])

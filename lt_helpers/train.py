@@ -36,6 +36,11 @@ from .masks import Mask
 from .models import build
 from .optim import half_dtype, lr_factor, make_optimizer
 
+# Batched networks are split into this many groups on a CPU, one process each, whatever the
+# machine: two fill this 2-core machine (and Colab's CPU); a run that asks for more keeps
+# more cores busy and records the number, so a rerun groups (and rounds) alike.
+GROUPS = 2
+
 
 @dataclass
 class Run:
@@ -85,14 +90,16 @@ def progress_enabled(progress: bool | None) -> bool:
 
 def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp: Hyper,
           seeds: list[int], *, batched: bool = True, snapshot_at: int | None = None,
-          progress: bool | None = None, desc: str = "training", threads: int | None = None,
+          progress: bool | None = None, desc: str = "training", groups: int = GROUPS,
           channels_last: bool = True) -> list[Run]:
     """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc.
 
-    On the CPU, batched networks are split into one group per CPU thread (``threads``,
-    default ``torch.get_num_threads()``); each group is one batched model trained in its
-    own process (see :mod:`lt_helpers.parallel`) with single-threaded kernels. Small matrix
-    products parallelize poorly inside one kernel and well across groups (1.4-1.7x on 2 cores).
+    On the CPU, batched networks are split into ``groups`` groups; each group is one
+    batched model trained in its own process (see :mod:`lt_helpers.parallel`) with
+    single-threaded kernels. Small matrix products parallelize poorly inside one kernel and
+    well across groups (1.4-1.7x on 2 cores). Which networks share a group (and so how
+    their floats round) depends on ``groups`` and the runs only, never on the machine's
+    cores: the same seeds give the same results anywhere. On a GPU all train as one group.
     """
     if not (len(inits) == len(masks) == len(seeds)):
         raise LTError(f"inits, masks and seeds must have one entry per run: got "
@@ -100,10 +107,14 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     if not batched and len(inits) > 1:
         return [r for i in range(len(inits)) for r in
                 train(model_name, data, inits[i:i + 1], masks[i:i + 1], hp, seeds[i:i + 1],
-                      snapshot_at=snapshot_at, progress=progress, desc=desc, channels_last=channels_last)]
+                      snapshot_at=snapshot_at, progress=progress, desc=desc, groups=groups,
+                      channels_last=channels_last)]
     hp.check()
     K = len(inits)
-    n_groups = min(K, threads or torch.get_num_threads()) if data.device.type == "cpu" else 1
+    if groups < 1:
+        raise LTError(f"groups must be at least 1, got {groups}")
+    cpu = data.device.type == "cpu"
+    n_groups = min(K, groups) if cpu else 1
     groups = [list(range(g * K // n_groups, (g + 1) * K // n_groups)) for g in range(n_groups)]
     bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
     pick = lambda items, idx: [items[i] for i in idx]
@@ -112,7 +123,13 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     # the caller gets its own generator state back.
     with torch.random.fork_rng(devices=[torch.cuda.current_device()] if data.device.type == "cuda" else []):
         if n_groups == 1:
-            runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report)
+            before = torch.get_num_threads()
+            if cpu:  # one thread, as in a group's process: a kernel's threads change its rounding
+                torch.set_num_threads(1)
+            try:
+                runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report)
+            finally:
+                torch.set_num_threads(before)
         else:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
                                       pick(seeds, idx), snapshot_at, channels_last) for idx in groups]

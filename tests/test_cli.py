@@ -34,10 +34,30 @@ def test_training_and_pruning_options_reach_the_run(tmp_path):
     assert density["stem.0.weight"] == pytest.approx(0.8, abs=0.03)  # layer-wise: the small first layer pruned too
 
 
+def test_same_seed_same_results_on_one_core_or_two(tmp_path):
+    """Which networks share a batched group depends on the experiment, not the machine:
+    OMP_NUM_THREADS=1 and 2 write the same records, bit for bit (timings aside)."""
+    args = ["imp", "--model", "lenet_300_100", "--dataset", "mnist1d", "--preset", "smoke", "--rounds", "3",
+            "--trials", "3", "--controls", "random_reinit", "shuffle", "--iterations", "60"]
+    saved = {}
+    for threads in (1, 2):
+        env = {**ENV, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        res = subprocess.run([sys.executable, "-m", "lt_helpers", *args, "--out", str(tmp_path / str(threads))],
+                             capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr
+        saved[threads] = json.loads((tmp_path / str(threads) / "results.json").read_text())
+        assert saved[threads]["config"].pop("provenance")["cpu_threads"] == threads
+    assert saved[1]["config"] == saved[2]["config"] and saved[1]["config"]["groups"] == 2
+    assert saved[1]["runs"] == saved[2]["runs"]
+    res = cli(*args, "--groups", "0", "--out", str(tmp_path / "bad"))
+    assert res.returncode == 2 and "groups must be at least 1" in res.stderr
+
+
 def test_help_documents_every_option():
     out = cli("imp", "--help").stdout
     for option in ("--model", "--dataset", "--preset", "--rounds", "--trials", "--controls", "--out",
-                   "--data-root", "--device", "--seed", "--lr", "--warmup", "--dropout", "--scope", "--rewind"):
+                   "--data-root", "--device", "--seed", "--lr", "--warmup", "--dropout", "--scope", "--rewind",
+                   "--groups"):
         assert option in out
 
 

@@ -47,11 +47,11 @@ def test_adam_state_cannot_revive_pruned_weights(mnist1d):
         assert torch.count_nonzero(inits[0][name][~m]) > 0  # they did start non-zero
 
 
-@pytest.mark.parametrize("n, threads", [(3, None), (4, 1)])  # (4, 1): one group of 4 (models._FewOutputs)
-def test_batched_matches_one_at_a_time(mnist1d, n, threads):
+@pytest.mark.parametrize("n, groups", [(3, 2), (4, 1)])  # (4, 1): one group of 4 (models._FewOutputs)
+def test_batched_matches_one_at_a_time(mnist1d, n, groups):
     inits, ms = _setup(n)
     seeds = list(range(1, n + 1))
-    together = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=seeds, threads=threads)
+    together = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=seeds, groups=groups)
     alone = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=seeds, batched=False)
     for a, b in zip(together, alone):
         assert a.curve["iteration"] == b.curve["iteration"]
@@ -187,19 +187,38 @@ def test_bf16_autocast_trains_close_to_fp32(mnist1d):
 def test_cpu_groups_do_not_change_results(mnist1d):
     threads = torch.get_num_threads()
     inits, ms = _setup(4)
-    one = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=1)
-    two = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2)
+    one = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], groups=1)
+    two = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], groups=2)
     for a, b in zip(one, two):
         assert a.curve["val_loss"] == pytest.approx(b.curve["val_loss"], rel=1e-4, abs=1e-5)
     assert torch.get_num_threads() == threads  # the caller's thread count is restored
 
 
+def test_the_machines_threads_do_not_change_results(mnist1d):
+    """Groups are set by the run, not the cores: the same call with 1 or 2 threads gives
+    bit-identical networks (one group in this process, and two in child processes)."""
+    inits, ms = _setup(3)
+    before, got = torch.get_num_threads(), {}
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            got[threads] = [train.train("lenet_300_100", mnist1d, inits[:k], ms[:k], HP, seeds=[0, 1, 2][:k])
+                            for k in (1, 3)]
+    finally:
+        torch.set_num_threads(before)
+    for a, b in zip(sum(got[1], []), sum(got[2], [])):
+        assert a.curve == b.curve
+        assert all(torch.equal(a.weights[n], b.weights[n]) for n in a.weights)
+    with pytest.raises(LTError, match="groups must be at least 1"):
+        train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2], groups=0)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="groups train in forked processes on Linux only")
 def test_process_groups_equal_thread_groups(mnist1d, monkeypatch):
     inits, ms = _setup(4)
-    forked = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2, snapshot_at=40)
+    forked = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], groups=2, snapshot_at=40)
     monkeypatch.setenv("LT_PROCESSES", "0")
-    threaded = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2, snapshot_at=40)
+    threaded = train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], groups=2, snapshot_at=40)
     for a, b in zip(forked, threaded):
         assert a.curve == b.curve and a.early_stop_iteration == b.early_stop_iteration
         for name in a.weights:
@@ -235,7 +254,7 @@ def test_a_bad_mask_in_a_group_is_reported(mnist1d):
     inits, ms = _setup(4)
     ms[3] = Mask({name: m[:-1] for name, m in ms[3].items()})  # every layer one row short
     with pytest.raises(LTError, match="shape"):
-        train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], threads=2)
+        train.train("lenet_300_100", mnist1d, inits, ms, HP, seeds=[0, 1, 2, 3], groups=2)
 
 
 def test_dropout_is_seeded_by_the_runs_and_leaves_the_callers_generator_alone(mnist1d):
@@ -244,10 +263,10 @@ def test_dropout_is_seeded_by_the_runs_and_leaves_the_callers_generator_alone(mn
     ms = [ms[0]] * 4                                                # only seeds and dropout differ
     hp = train.Hyper(iterations=40, eval_every=20, dropout=0.5)
     torch.manual_seed(1)
-    a = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], threads=2)
+    a = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], groups=2)
     torch.manual_seed(2)
     state = torch.get_rng_state()
-    b = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], threads=2)
+    b = train.train("lenet_300_100", mnist1d, inits, ms, hp, seeds=[0, 0, 0, 0], groups=2)
     assert torch.equal(torch.get_rng_state(), state)  # the caller's generator is untouched
     for x, y in zip(a, b):  # the same seeds give the same dropout whatever the global generator held
         assert x.curve == y.curve
