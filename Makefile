@@ -25,9 +25,10 @@ $(VENV)/.test-extras: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,ray]"
 	touch $@
 
-## book: build the HTML book into _build/html, executing every chapter (LT_PRESET=$(PRESET))
+## book: build the HTML book into _build/html (LT_PRESET=$(PRESET)), executing the chapters whose
+## code, lt_helpers or settings changed since the last build (the others come from the cache)
 book: $(BIN)/activate
-	LT_PRESET=$(PRESET) LT_DATASET=$(DATASET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	LT_PRESET=$(PRESET) LT_DATASET=$(DATASET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/python -m lt_helpers.build
 
 ## test: unit tests, every chapter under nbval, and the book build (smoke preset)
 test: $(VENV)/.test-extras

@@ -53,15 +53,13 @@ FEW_OUTPUTS = 16  # fp32 values in one 512-bit vector register
 class _FewOutputs(torch.autograd.Function):
     """``x @ weight + bias`` for a layer with few outputs (an output layer), on a CPU.
 
-    A CPU matrix product vectorizes across its result's columns, and a result 10 columns
-    wide fills less than one vector register: at 16 copies ``[60, 100] @ [100, 10]`` takes 137 us,
-    its transpose ``[10, 100] @ [100, 60]`` 41 us. So the forward pass computes the
-    transposed product and returns a transposed view ``[copies, batch, outputs]`` (whose
-    ``.transpose(1, 2)`` is the contiguous layout that ``train._loss_sum`` reads), and the
-    weight's gradient is computed transposed too. Measured for 16 copies of the MNIST-1D
-    MLP's output layer with its loss, forward and backward: 690 us -> 335 us; a whole
-    training step of the MLP 3% faster at 4 copies, 8% at 8, but 4% slower at one copy
-    (this function's Python), so ``Linear`` uses it from 4 copies up.
+    A CPU matrix product vectorizes across its result's columns; 10 columns fill less than
+    one vector register (16 copies: ``[60, 100] @ [100, 10]`` 137 us, its transpose 41 us).
+    So the forward pass computes the transposed product and returns a transposed view
+    ``[copies, batch, outputs]`` (``train._loss_sum`` reads its contiguous transpose), and
+    the weight's gradient is computed transposed too: 16 copies of the MNIST-1D MLP's output
+    layer with its loss, forward and backward, 690 us -> 335 us; a whole step 3% faster at
+    4 copies, 8% at 8, 4% slower at one (this Python), so ``Linear`` uses it from 4 up.
     """
 
     @staticmethod
@@ -116,16 +114,13 @@ class BatchNorm(nn.Module):
                             self.bias.flatten(), self.training, 0.1, 1e-5)
 
 
-# 2-D activations are kept channels-last ([batch, H, W, channels] in memory): measured on a
-# 2-core CPU, a Conv-2 / Conv-4 / ResNet-20 training step on CIFAR-shaped data is 6% / 15%
-# / 20% faster than with the default layout (batch 60, one network); a GPU's convolutions
-# in mixed precision want it too. ``make bench --conv`` measures both (``build(...,
-# channels_last=False)`` turns it off). 1-D is unaffected.
-
-
 def side_by_side(x: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
-    """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions);
-    2-D images come out channels-last unless ``channels_last=False``, in one copy."""
+    """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions).
+
+    2-D images come out channels-last ([batch, H, W, channels] in memory) unless
+    ``channels_last=False``, in one copy: on a 2-core CPU a Conv-2 / Conv-4 / ResNet-20 step
+    on CIFAR-shaped data is 6% / 15% / 20% faster so (batch 60, one network; ``make bench
+    --conv`` measures both), and a GPU's mixed-precision convolutions want it too."""
     if x.dim() == 5 and channels_last:
         K, B, C, H, W = x.shape
         return x.permute(1, 3, 4, 0, 2).reshape(B, H, W, K * C).permute(0, 3, 1, 2)
@@ -160,17 +155,14 @@ class Network(nn.Module):
                 gen = torch.Generator().manual_seed(int(seed))
                 for module in self.modules():
                     if hasattr(module, "fans"):
-                        fan_in, fan_out = module.fans()
-                        std = math.sqrt(2.0 / (fan_in + fan_out))
-                        w = torch.randn(module.weight.shape[1:], generator=gen) * std
-                        module.weight[k].copy_(w)
+                        std = math.sqrt(2.0 / sum(module.fans()))
+                        module.weight[k].copy_(torch.randn(module.weight.shape[1:], generator=gen) * std)
                         if module.bias is not None:
                             module.bias[k].zero_()
 
     def get_copy(self, k: int) -> dict[str, torch.Tensor]:
         """Copy ``k``'s parameters and buffers, as CPU tensors without the copies dimension."""
-        state = self.state_dict()
-        return {name: t[k].detach().cpu().clone() for name, t in state.items()}
+        return {name: t[k].detach().cpu().clone() for name, t in self.state_dict().items()}
 
     def set_copy(self, k: int, weights: dict[str, torch.Tensor]) -> None:
         """Load one network's weights (as from :meth:`get_copy`) into copy ``k``."""
@@ -216,20 +208,21 @@ class LeNet(Network):
 class ConvNet(Network):
     """Conv-2/4/6 (the paper's architecture table): ``blocks`` blocks of two 3x3
     convolutions (64, then 128, then 256 channels), each block followed by 2x max-pooling,
-    then fully connected 256-256-10 with optional dropout. 1-D or 2-D, by the input's shape."""
+    then fully connected 256-256-10 with optional dropout. 1-D or 2-D, by the input's shape;
+    ``width`` scales every layer (see :data:`WIDTH_1D`)."""
 
     def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, blocks: int = 2,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, width: float = 1.0):
         super().__init__()
         self.copies, self.dropout = copies, dropout
         dim, channels = len(input_shape) - 1, input_shape[0]
         convs = []
-        for width in (64, 128, 256)[:blocks]:
-            convs += [Conv(dim, channels, width, copies), Conv(dim, width, width, copies)]
-            channels = width
+        for c in (scaled(c, width) for c in (64, 128, 256)[:blocks]):
+            convs += [Conv(dim, channels, c, copies), Conv(dim, c, c, copies)]
+            channels = c
         self.convs = nn.ModuleList(convs)
         flat = channels * math.prod(s // 2 ** blocks for s in input_shape[1:])
-        sizes = [flat, 256, 256, num_classes]
+        sizes = [flat, scaled(256, width), scaled(256, width), num_classes]
         self.fcs = nn.ModuleList(Linear(a, b, copies) for a, b in zip(sizes[:-1], sizes[1:]))
         self.pool = {1: F.max_pool1d, 2: F.max_pool2d}[dim]
         self.prunable = {**{f"convs.{i}.weight": "conv" for i in range(len(convs))},
@@ -255,7 +248,8 @@ class VGG(Network):
 
     PLAN = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512)
 
-    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0):
+    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0,
+                 width: float = 1.0):
         super().__init__()
         self.copies = copies
         dim, channels, layers = len(input_shape) - 1, input_shape[0], []
@@ -263,9 +257,9 @@ class VGG(Network):
             if item == "M":
                 layers.append(nn.MaxPool1d(2) if dim == 1 else nn.MaxPool2d(2))
             else:
-                layers += [Conv(dim, channels, item, copies, bias=False), BatchNorm(item, copies),
-                           nn.ReLU(inplace=True)]
-                channels = item
+                c = scaled(item, width)
+                layers += [Conv(dim, channels, c, copies, bias=False), BatchNorm(c, copies), nn.ReLU(inplace=True)]
+                channels = c
         self.features = nn.Sequential(*layers)
         self.output_layer = Linear(channels, num_classes, copies)
         self.prunable = {**{f"features.{i}.weight": "conv" for i, m in enumerate(layers) if isinstance(m, Conv)},
@@ -298,19 +292,20 @@ class ResNet(Network):
     channels, three stages of three residual blocks (16, 32, 64 channels; the last two
     stages halve the resolution), global average pooling, one output layer."""
 
-    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0):
+    def __init__(self, input_shape, num_classes: int = 10, copies: int = 1, dropout: float = 0.0,
+                 width: float = 1.0):
         super().__init__()
         self.copies = copies
-        dim = len(input_shape) - 1
-        self.stem = nn.Sequential(Conv(dim, input_shape[0], 16, copies, bias=False), BatchNorm(16, copies),
-                                  nn.ReLU(inplace=True))
-        blocks, channels = [], 16
-        for stage, width in enumerate((16, 32, 64)):
+        dim, channels = len(input_shape) - 1, scaled(16, width)
+        self.stem = nn.Sequential(Conv(dim, input_shape[0], channels, copies, bias=False),
+                                  BatchNorm(channels, copies), nn.ReLU(inplace=True))
+        blocks = []
+        for stage, c in enumerate(scaled(c, width) for c in (16, 32, 64)):
             for b in range(3):
-                blocks.append(ResidualBlock(dim, channels, width, copies, stride=2 if stage > 0 and b == 0 else 1))
-                channels = width
+                blocks.append(ResidualBlock(dim, channels, c, copies, stride=2 if stage > 0 and b == 0 else 1))
+                channels = c
         self.blocks = nn.Sequential(*blocks)
-        self.output_layer = Linear(64, num_classes, copies)
+        self.output_layer = Linear(channels, num_classes, copies)
         self.prunable = {}
         for name, module in self.named_modules():
             if isinstance(module, Conv):
@@ -332,15 +327,28 @@ MODELS: dict[str, Callable[..., Network]] = {
 }
 
 
+# 1-D versions (MNIST-1D's 40-sample signals) are narrower than the paper's CIFAR-10 ones: at
+# full width the offline book spent most of its time on arithmetic a 40-number signal cannot use.
+WIDTH_1D = {"conv2": 0.25, "conv4": 0.25, "conv6": 0.25, "vgg19": 0.125, "resnet20": 0.5}
+
+
+def scaled(channels: int, width: float) -> int:
+    """``channels`` times ``width``, rounded, at least 1."""
+    return max(1, round(channels * width))
+
+
 def build(name: str, input_shape, num_classes: int = 10, copies: int = 1,
           seeds: list[int] | None = None, channels_last: bool = True, **options) -> Network:
     """Build and return ``copies`` networks of architecture ``name`` for inputs of
     ``input_shape`` (one example's shape, e.g. ``(1, 28, 28)``, ``(3, 32, 32)`` or
     ``(1, 40)``), initialized from ``seeds``. ``channels_last=False`` gives 2-D convolutions
-    the default memory layout; ``options`` go to the model (e.g. ``dropout=0.5``)."""
+    the default memory layout; ``options`` go to the model (e.g. ``dropout=0.5``, or
+    ``width=1.0`` for a 1-D network at the paper's width instead of :data:`WIDTH_1D`)."""
     check_choice("model", name, MODELS)
     if copies < 1:
         raise LTError(f"copies must be at least 1, got {copies}")
+    if len(input_shape) == 2 and name in WIDTH_1D:
+        options.setdefault("width", WIDTH_1D[name])
     model = MODELS[name](tuple(input_shape), num_classes=num_classes, copies=copies, **options)
     model.channels_last = channels_last
     model.reset_parameters(list(seeds) if seeds is not None else list(range(copies)))
@@ -349,5 +357,4 @@ def build(name: str, input_shape, num_classes: int = 10, copies: int = 1,
 
 def count_weights(model: Network) -> dict[str, int]:
     """Prunable weights per layer for one copy."""
-    params = dict(model.named_parameters())
-    return {name: params[name][0].numel() for name in model.prunable}
+    return {name: p[0].numel() for name, p in model.named_parameters() if name in model.prunable}

@@ -52,6 +52,26 @@ def test_shapes_in_1d_and_2d(name, shape):
     assert conv.weight.dim() == 3 + len(shape) - 1  # copies, out, in, kernel (1 or 2 dims)
 
 
+def test_1d_versions_are_narrower_and_2d_keep_the_papers_widths():
+    """MNIST-1D's networks take WIDTH_1D of the paper's channels and units; images keep the
+    paper's; ``width=1.0`` asks for the paper's widths on 1-D signals too."""
+    def widths(net):
+        return [m.weight.shape[1] for m in net.modules() if isinstance(m, models.Conv)] + \
+               [m.weight.shape[2] for m in net.modules() if isinstance(m, models.Linear)]
+
+    assert widths(models.build("conv4", (3, 32, 32))) == [64, 64, 128, 128, 256, 256, 10]
+    assert widths(models.build("conv4", (1, 40))) == [16, 16, 32, 32, 64, 64, 10]
+    assert widths(models.build("conv4", (1, 40), width=1.0)) == widths(models.build("conv4", (3, 32, 32)))
+    assert max(widths(models.build("vgg19", (1, 40)))) == 64  # 512 / 8
+    resnet = models.build("resnet20", (1, 40))
+    assert widths(resnet)[0] == 8 and resnet.output_layer.weight.shape[1] == 32  # 16 / 2 and 64 / 2
+    for name, factor in models.WIDTH_1D.items():  # every 1-D network has fewer weights than at full width
+        narrow, full = (sum(models.count_weights(models.build(name, (1, 40), **w)).values())
+                        for w in ({}, {"width": 1.0}))
+        assert narrow < full * factor, name
+    assert models.scaled(3, 0.1) == 1  # never zero channels
+
+
 @pytest.mark.parametrize("name", ["conv2", "resnet20", "vgg19"])
 def test_copies_match_networks_on_their_own(name):
     shape = (1, 40)
