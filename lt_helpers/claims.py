@@ -70,3 +70,42 @@ def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -
         return f"no clear difference ({f(p.diff)} {unit}, {ci})"
     word = more if p.diff > 0 else less
     return f"{word}, by {abs(p.diff):.{digits}f} {unit} ({ci})"
+
+
+def brief(a, b, unit: str = "points", digits: int = 1) -> str:
+    """``a - b`` paired by trial, in a few characters: ``"+2.1 points (95% CI +0.8 to +3.4, n=5)"``."""
+    p = paired(a, b)
+    f = lambda x: f"{x:+.{digits}f}".replace("-", "−")
+    if p.n < 2:
+        return f"{f(p.diff)} {unit} (one trial)"
+    return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"
+
+
+def verdict(a, b, claimed: str) -> str:
+    """The verdict on a claim of the paper that ``a`` is ``'higher'`` (or ``'lower'``) than
+    ``b``, tested on this run's values paired by trial: ``'reproduced'`` when the 95%
+    interval of ``a - b`` lies on the claimed side of zero, ``'not reproduced: the
+    opposite'`` when it lies on the other, ``'not reproduced: no clear difference'`` when
+    it covers zero, and ``'not testable: one trial'``. For a claim that the two do *not*
+    differ (``'same'``) an interval over zero is ``'consistent: no clear difference'`` (not
+    proof of equality: a wide interval is consistent with a lot) and one that excludes
+    zero ``'not reproduced: a clear difference'``."""
+    if claimed not in ("higher", "lower", "same"):
+        raise ValueError(f"claimed must be 'higher', 'lower' or 'same', got {claimed!r}")
+    p = paired(a, b)
+    if p.n < 2:
+        return "not testable: one trial"
+    if claimed == "same":
+        return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
+    if not p.clear:
+        return "not reproduced: no clear difference"
+    return "reproduced" if (p.diff > 0) == (claimed == "higher") else "not reproduced: the opposite"
+
+
+def table(rows: list[dict]):
+    """The paper's claims beside this run's numbers, as a table that shows every word
+    (a pandas Styler): each row a dict with ``claim``, ``paper``, ``this run`` and ``verdict``."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["claim", "paper", "this run", "verdict"])
+    return frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})

@@ -60,10 +60,11 @@ def _scaled(metric, values):
 
 def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
     """Mean and min–max band of ``metric`` over trials against percent of weights
-    remaining, one line per condition; hollow markers where some trial's minimum validation
-    loss was its last evaluation (``early_stop_at_end``). ``frame`` is ``Results.frame()``, or several of them concatenated with
-    their own condition names (e.g. ``"dropout 0.5"``); a condition without its own round 0
-    starts from the shared dense network."""
+    remaining, one line per condition; on early-stopping metrics, hollow markers where some
+    trial's minimum validation loss was its last evaluation (``early_stop_at_end``).
+    ``frame`` is ``Results.frame()``, or several of them concatenated with their own
+    condition names (e.g. ``"dropout 0.5"``); a condition without its own round 0 starts
+    from the shared dense network."""
     ax = ax or plt.gca()
     conditions = conditions or [c for c in COLORS if c in set(frame["condition"])]
     dense = frame[frame["round"] == 0]
@@ -81,7 +82,7 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
         color = COLORS.get(cond) or next(spare)
         ax.plot(pct, mean, "o-", ms=3, color=color, label=f"{LABELS.get(cond, cond)} (n={n})")
         ax.fill_between(pct, lo, hi, color=color, alpha=0.2, lw=0)
-        if "early_stop_at_end" in part:
+        if "early_stop_at_end" in part and metric.startswith("early_stop"):
             capped = g["early_stop_at_end"].any().to_numpy(dtype=bool)
             ax.plot(pct[capped], mean[capped], "o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3)
             capped_any = capped_any or capped.any()

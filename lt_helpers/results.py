@@ -94,6 +94,21 @@ FULL_RUNS = {
     "lenet_300_100-mnist1d-paper-controls": (
         "python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset paper --trials 5 --rounds 16 "
         "--controls random_reinit random_prune shuffle sign_reinit --out runs/lenet_300_100-mnist1d-paper-controls"),
+    # chapter 4: the quick schedule (twice the paper's rate per round) with 5 trials and twice the iterations
+    **{f"{m}-mnist1d-full": (
+        f"python -m lt_helpers imp --model {m} --dataset mnist1d --preset quick --trials 5 --rounds 8 "
+        f"--iterations 3000 --controls random_reinit --out runs/{m}-mnist1d-full") for m in ("conv2", "conv4", "conv6")},
+    "conv2-mnist1d-dropout-full": (
+        "python -m lt_helpers imp --model conv2 --dataset mnist1d --preset quick --trials 5 --rounds 5 "
+        "--iterations 6000 --dropout 0.5 --controls none --out runs/conv2-mnist1d-dropout-full"),
+    # chapter 5: the 1-D ResNet-20's quick schedule with 5 trials, two more levels for the scopes
+    **{f"resnet20-mnist1d-{scope}-full": (
+        f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 6 "
+        f"--scope {scope} --controls none --out runs/resnet20-mnist1d-{scope}-full") for scope in ("global", "layer")},
+    **{f"resnet20-mnist1d-{name}-full": (
+        f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 3 "
+        f"{args}--controls random_reinit --out runs/resnet20-mnist1d-{name}-full")
+       for name, args in (("lr0.1", ""), ("lr0.01", "--lr 0.01 "), ("warmup", "--warmup 64 "))},
 }
 
 

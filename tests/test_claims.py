@@ -35,3 +35,25 @@ def test_one_trial_concludes_nothing_and_bad_shapes_are_refused():
 
 def test_t_quantiles():
     assert claims.t975(4) == 2.776 and claims.t975(11) == 2.228 and claims.t975(1000) == 1.96
+
+
+def test_a_verdict_follows_the_interval_and_the_claimed_direction():
+    up, down, flat = [2.0, 2.5, 1.8, 2.2, 2.1], [-1.0, -1.2, -0.8, -1.1, -0.9], [0.5, -0.4, 0.2, -0.3, 0.1]
+    zero = [0.0] * 5
+    assert claims.verdict(up, zero, "higher") == "reproduced"
+    assert claims.verdict(up, zero, "lower") == "not reproduced: the opposite"
+    assert claims.verdict(down, zero, "lower") == "reproduced"
+    assert claims.verdict(flat, zero, "higher") == "not reproduced: no clear difference"
+    assert claims.verdict([1.0], [0.0], "higher") == "not testable: one trial"
+    assert claims.verdict(flat, zero, "same") == "consistent: no clear difference"
+    assert claims.verdict(up, zero, "same") == "not reproduced: a clear difference"
+    with pytest.raises(ValueError, match="higher"):
+        claims.verdict(up, zero, "faster")
+    assert claims.brief(up, zero) == "+2.1 points (95% CI +1.8 to +2.4, n=5)"
+    assert claims.brief(down, zero, "iterations", 0).startswith("−1 iterations (95% CI −1 to −1")
+
+
+def test_the_claims_table_shows_every_word():
+    long = "tickets stay above the dense network while more than 2% of the weights remain " * 2
+    html = claims.table([dict(claim=long, paper="2%", **{"this run": "3.1%"}, verdict="reproduced")]).to_html()
+    assert long.strip() in html and "reproduced" in html and "this run" in html

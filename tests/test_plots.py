@@ -51,3 +51,7 @@ def test_bands_run_from_the_lowest_to_the_highest_trial_and_capped_points_are_ho
     assert len(hollow) == 1 and list(hollow[0].get_xdata()) == pytest.approx([64.0])
     assert any("still improving" in t.get_text() for t in ax.get_legend().get_texts())
     assert "min to max" in ax.get_legend().get_title().get_text()
+    _, ax = plt.subplots()  # a metric that is not the early stop's: no hollow markers, no such legend line
+    plots.versus_remaining(pd.DataFrame(rows).assign(final_test_acc=0.5), "final_test_acc", ax)
+    assert not [line for line in ax.get_lines() if line.get_markerfacecolor() == "white" and len(line.get_xdata())]
+    assert not any("still improving" in t.get_text() for t in ax.get_legend().get_texts())
