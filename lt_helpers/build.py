@@ -81,7 +81,8 @@ def build(root: Path, output: Path | None = None, say=print) -> int:
     ran = {pk: rec for pk, rec in after.items() if pk not in before}
     names = lambda recs: ", ".join(f"{Path(uri).stem} ({secs:.0f} s)" for uri, secs in sorted(recs))
     say(f"executed {len(ran)} chapter(s) in this build{': ' + names(ran.values()) if ran else ''}")
-    kept = [rec for pk, rec in after.items() if pk in before]
+    latest = {uri: (uri, secs) for pk, (uri, secs) in sorted(after.items())}  # the cache keeps older versions too
+    kept = [latest[uri] for uri in latest if uri not in {u for u, _ in ran.values()}]
     if kept:
         say(f"from the cache (code and key unchanged): {names(kept)}")
     say(f"book built in {time.perf_counter() - started:.0f} s: {build_dir / 'html' / 'index.html'}")

@@ -94,3 +94,4 @@ def test_a_rebuild_executes_only_what_changed(tmp_path):
     (book / "intro.ipynb").write_text(json.dumps(nb))
     out, runs = make(LT_PRESET="quick")  # a code edit runs that chapter
     assert runs == 3 and "executed 1 chapter(s)" in out
+    assert "from the cache" not in out  # the chapter's older outputs, still in the cache, were not used
