@@ -60,12 +60,19 @@ parallel.run_jobs([job, job])
 """
 
 
+def default_sigint():
+    """In the child before it runs Python: SIGINT back to its default. A suite started in the
+    background of a non-interactive shell (``make test &``) inherits SIGINT ignored, and
+    Python then never turns Ctrl-C into KeyboardInterrupt: the Ctrl-C tests would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_script(folder, sleep=120, setup=""):
     """A Python process whose two parallel.run_jobs workers write their pids to ``folder``,
     sleep, and then send back 10 MB each."""
     script = SCRIPT.format(setup=setup, folder=str(folder), sleep=sleep)
     return subprocess.Popen([sys.executable, "-c", script], env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
 
 
 def worker_pids(folder, n=2):
@@ -177,7 +184,7 @@ def test_cli_killed_mid_run_leaves_no_process(tmp_path, moment):
     proc = subprocess.Popen([sys.executable, "-m", "lt_helpers", "imp", "--preset", "smoke", "--rounds", "3",
                              "--trials", "2", "--iterations", "3000", "--controls", "random_reinit", "--device",
                              "cpu", "--out", str(out)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=default_sigint)
     me = psutil.Process(proc.pid)
     wait_for(lambda: len(me.children()) >= 2, 120, "the CLI's training groups")
     if moment == "after a round":
