@@ -17,6 +17,7 @@ import sys
 
 from . import data, models, presets
 from .errors import LTError, check_choice
+from .train import GROUPS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,9 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
     imp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
                      help="auto (a GPU if any), cpu, cuda or mps (default: $LT_DEVICE, else auto)")
-    imp.add_argument("--groups", type=int, default=2,
+    imp.add_argument("--groups", type=int, default=GROUPS,
                      help="on a CPU, split each round's networks into this many batched groups, one process "
-                          "each (default 2); part of the experiment: the same seed and groups give the same "
+                          f"each (default {GROUPS}); part of the experiment: the same seed and groups give the same "
                           "results on any machine, so a many-core machine can ask for more")
     imp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")

@@ -9,6 +9,7 @@ Where the interval covers zero, the sentence says there is no clear difference.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -56,13 +57,17 @@ def paired(a, b) -> Paired:
     return Paired(mean, mean - half, mean + half, len(d))
 
 
+def _signed(x: float, digits: int) -> str:
+    """``x`` with its sign and a typographic minus: ``+2.1``, ``−0.4``."""
+    return f"{x:+.{digits}f}".replace("-", "−")
+
+
 def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -> str:
     """A sentence fragment for ``a`` against ``b`` (paired by trial): e.g. ``"more accurate,
     by 2.1 points (95% CI 0.8 to 3.4, paired over 5 trials)"``, or ``"no clear difference
     (+0.3 points, 95% CI -0.9 to 1.5, paired over 5 trials)"``; with one trial, the
     difference and "a single trial: no interval"."""
-    p = paired(a, b)
-    f = lambda x: f"{x:+.{digits}f}".replace("-", "−")
+    p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"a difference of {f(p.diff)} {unit} (a single trial: no interval, so nothing to conclude)"
     ci = f"95% CI {f(p.low)} to {f(p.high)}, paired over {p.n} trials"
@@ -74,8 +79,7 @@ def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -
 
 def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     """``a - b`` paired by trial, in a few characters: ``"+2.1 points (95% CI +0.8 to +3.4, n=5)"``."""
-    p = paired(a, b)
-    f = lambda x: f"{x:+.{digits}f}".replace("-", "−")
+    p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"{f(p.diff)} {unit} (one trial)"
     return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"

@@ -69,9 +69,7 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     part of the experiment, so the same seed gives the same records on any machine.
     """
     cfg, hp, rounds, trials, controls = _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind,
-                                                 rates, scope, max_copies)
-    if int(groups) < 1:
-        raise LTError(f"groups must be at least 1, got {groups}")
+                                                 rates, scope, max_copies, groups)
     dev = resolve_device(device)
     out = Path(out) if out is not None else None
     if out is not None:
@@ -147,7 +145,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
                     results.rewound[t] = run.snapshot
 
 
-def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, rates, scope, max_copies):
+def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, rates, scope, max_copies, groups):
     """The preset with the caller's overrides, every argument checked: (preset,
     hyperparameters, rounds, trials, controls)."""
     cfg = presets.get(model, dataset, preset)
@@ -171,6 +169,8 @@ def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, ra
         raise LTError(f"rewind must be an iteration in [0, {hp.iterations}) (0 resets to θ0), got {rewind}")
     if max_copies < 1:
         raise LTError(f"max_copies must be at least 1, got {max_copies}")
+    if int(groups) < 1:
+        raise LTError(f"groups must be at least 1, got {groups}")
     return cfg, hp, int(rounds), int(trials), controls
 
 

@@ -97,7 +97,8 @@ FULL_RUNS = {
     # chapter 4: the quick schedule (twice the paper's rate per round) with 5 trials and twice the iterations
     **{f"{m}-mnist1d-full": (
         f"python -m lt_helpers imp --model {m} --dataset mnist1d --preset quick --trials 5 --rounds 8 "
-        f"--iterations 3000 --controls random_reinit --out runs/{m}-mnist1d-full") for m in ("conv2", "conv4", "conv6")},
+        f"--iterations 3000 --controls random_reinit --out runs/{m}-mnist1d-full")
+       for m in ("conv2", "conv4", "conv6")},
     "conv2-mnist1d-dropout-full": (
         "python -m lt_helpers imp --model conv2 --dataset mnist1d --preset quick --trials 5 --rounds 5 "
         "--iterations 6000 --dropout 0.5 --controls none --out runs/conv2-mnist1d-dropout-full"),

@@ -115,7 +115,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
         raise LTError(f"groups must be at least 1, got {groups}")
     cpu = data.device.type == "cpu"
     n_groups = min(K, groups) if cpu else 1
-    groups = [list(range(g * K // n_groups, (g + 1) * K // n_groups)) for g in range(n_groups)]
+    parts = [list(range(g * K // n_groups, (g + 1) * K // n_groups)) for g in range(n_groups)]
     bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
     pick = lambda items, idx: [items[i] for i in idx]
     report = lambda it: bar.update(it - bar.n)
@@ -132,9 +132,9 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
                 torch.set_num_threads(before)
         else:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
-                                      pick(seeds, idx), snapshot_at, channels_last) for idx in groups]
+                                      pick(seeds, idx), snapshot_at, channels_last) for idx in parts]
             runs = [None] * K
-            for idx, out in zip(groups, parallel.run_jobs(jobs, report)):
+            for idx, out in zip(parts, parallel.run_jobs(jobs, report)):
                 for i, r in zip(idx, out):
                     runs[i] = r
     bar.close()
