@@ -18,7 +18,7 @@ the reference's and the one-at-a-time ms/step divided by the row's (throughput r
 the machine's noise during the run (on a shared machine, ratios move by about as much).
 ``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16).
 A last line times chapter 3's full MNIST-1D experiment
-(``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 6,000 iterations),
+(``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 15,000 iterations),
 unless ``--skip-chapter``.
 
 Each measurement is repeated (``--repeats``, interleaved across methods) and the best
@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import imp, masks, models
+from . import imp, masks, models, presets
 from .data import MEAN_STD, Data, load, normalize
 from .hparams import Hyper
 from .train import resolve_device, train
@@ -214,8 +214,10 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         imp.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),
                     data=m1d, progress=False, hyper={"precision": args.precision})
+        paper = presets.get("lenet_300_100", "mnist1d", "paper")
         print(f"\nchapter 3, full MNIST-1D experiment (paper preset: 5 trials, ticket + random reinit, "
-              f"16 levels x 6,000 iterations, precision {args.precision}): {time.perf_counter() - t:.0f} s")
+              f"{paper.rounds} levels x {paper.hp.iterations:,} iterations, precision {args.precision}): "
+              f"{time.perf_counter() - t:.0f} s")
     return 0
 
 
