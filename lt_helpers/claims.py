@@ -93,14 +93,20 @@ def verdict(a, b, claimed: str) -> str:
     it covers zero, and ``'not testable: one trial'``. For a claim that the two do *not*
     differ (``'same'``) an interval over zero is ``'consistent: no clear difference'`` (not
     proof of equality: a wide interval is consistent with a lot) and one that excludes
-    zero ``'not reproduced: a clear difference'``."""
-    if claimed not in ("higher", "lower", "same"):
-        raise ValueError(f"claimed must be 'higher', 'lower' or 'same', got {claimed!r}")
+    zero ``'not reproduced: a clear difference'``. For a claim that ``a`` is *at least* ``b``
+    (no loss, e.g. "the same accuracy, 9× smaller": ``'at least'``) an interval wholly below
+    zero is ``'not reproduced: lower'``, one over zero ``'consistent: no clear difference'``
+    and one above zero ``'reproduced: higher'``."""
+    if claimed not in ("higher", "lower", "same", "at least"):
+        raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
     p = paired(a, b)
     if p.n < 2:
         return "not testable: one trial"
     if claimed == "same":
         return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
+    if claimed == "at least":
+        return ("reproduced: higher" if p.diff > 0 else "not reproduced: lower") if p.clear else \
+            "consistent: no clear difference"
     if not p.clear:
         return "not reproduced: no clear difference"
     return "reproduced" if (p.diff > 0) == (claimed == "higher") else "not reproduced: the opposite"

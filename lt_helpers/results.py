@@ -63,6 +63,17 @@ class Results:
         """A DataFrame of the mean over trials of ``columns``, one row per (round, condition)."""
         return self.frame().groupby(["round", "condition"])[list(columns)].mean()
 
+    def per_trial(self, rnd: int, condition: str, key: str = "early_stop_test_acc"):
+        """``key`` for every trial's ``condition`` network at round ``rnd``, in trial order, as
+        a numpy array: the paired samples :mod:`lt_helpers.claims` compares (the same trial
+        shares θ0 and data order). Accuracies (keys ending in ``_acc``) in percent."""
+        f = self.frame()
+        values = f[(f["round"] == rnd) & (f.condition == condition)].sort_values("trial")[key].to_numpy(dtype=float)
+        if len(values) == 0:
+            raise LTError(f"no {condition!r} networks at round {rnd} in these results; conditions there: "
+                          f"{sorted(set(f[f['round'] == rnd].condition))}")
+        return 100 * values if key.endswith("_acc") else values
+
     def level_nearest(self, percent: float) -> int:
         """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1)."""
         f = self.frame()

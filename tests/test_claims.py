@@ -47,6 +47,9 @@ def test_a_verdict_follows_the_interval_and_the_claimed_direction():
     assert claims.verdict([1.0], [0.0], "higher") == "not testable: one trial"
     assert claims.verdict(flat, zero, "same") == "consistent: no clear difference"
     assert claims.verdict(up, zero, "same") == "not reproduced: a clear difference"
+    assert claims.verdict(up, zero, "at least") == "reproduced: higher"
+    assert claims.verdict(flat, zero, "at least") == "consistent: no clear difference"
+    assert claims.verdict(down, zero, "at least") == "not reproduced: lower"
     with pytest.raises(ValueError, match="higher"):
         claims.verdict(up, zero, "faster")
     assert claims.brief(up, zero) == "+2.1 points (95% CI +1.8 to +2.4, n=5)"

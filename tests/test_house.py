@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from lt_helpers import imp, presets, results
+from lt_helpers.errors import LTError
 from lt_helpers.hparams import Hyper
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,13 @@ def test_means_and_the_level_nearest_a_percent():
     assert means.loc[(1, "ticket"), "early_stop_iteration"] == 150.0
     assert means.loc[(2, "ticket"), "early_stop_test_acc"] == pytest.approx(0.55)
     assert res.level_nearest(21.1) == 2 and res.level_nearest(60) == 1
+    # per trial, in trial order, accuracies in percent: what the claims pair
+    assert res.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
+    assert res.per_trial(2, "ticket", "early_stop_iteration").tolist() == [200.0, 300.0]
+    shuffled = imp.Results({}, res.runs[::-1])
+    assert shuffled.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
+    with pytest.raises(LTError, match="no 'oneshot' networks at round 1.*ticket"):
+        res.per_trial(1, "oneshot")
 
 
 @pytest.mark.slow
