@@ -28,6 +28,37 @@ def test_every_toc_chapter_exists_and_has_parameters():
         assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{nb.name} has outputs"
 
 
+def test_every_chapter_is_a_valid_notebook_with_unique_cell_ids():
+    """nbformat renames a duplicate id on every load (and warns): the committed file must not need it."""
+    import json
+
+    import nbformat
+
+    for nb in CHAPTERS:
+        raw = json.loads(nb.read_text())
+        ids = [c["id"] for c in raw["cells"]]
+        assert len(ids) == len(set(ids)), f"{nb.name}: duplicate cell ids {sorted({i for i in ids if ids.count(i) > 1})}"
+        nbformat.validate(nbformat.reads(nb.read_text(), as_version=4))
+
+
+def test_every_seed_follows_the_seed_parameter():
+    """A chapter run with another ``seed`` changes every random draw: each ``seeds=`` argument
+    is computed from ``seed`` (or from seeds that are)."""
+    import ast
+    import json
+
+    for nb in CHAPTERS:
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            tree = ast.parse("".join(cell["source"]).replace("%pip", "pass  #"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.keyword) and node.arg == "seeds":
+                    names = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                    assert names & {"seed", "seeds", "s"}, \
+                        f"{nb.name}: seeds={ast.unparse(node.value)} does not depend on the seed parameter"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
 def test_chapter_executes(notebook, tmp_path):
