@@ -15,6 +15,7 @@ device, and the wall time.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import __version__
@@ -124,13 +126,46 @@ FULL_RUNS = {
 }
 
 
-def full_run(name: str):
+# full runs that ship their ticket masks too (chapter 7 needs them): lt_helpers/full_runs/<name>.masks.npz
+WITH_MASKS = ("lenet_300_100-mnist1d-paper",)
+
+
+def full_run(name: str, folder=None):
     """The committed full run ``name`` (a key of :data:`FULL_RUNS`) as an
-    :class:`lt_helpers.imp.Results` (records only: the masks are not shipped)."""
+    :class:`lt_helpers.imp.Results`: its records, and for the runs in :data:`WITH_MASKS`
+    every ticket mask (``results.masks[(trial, round)]``). ``folder``: read from there
+    instead of the package (tests)."""
     check_choice("full run", name, FULL_RUNS)
-    raw = json.loads(gzip.decompress(resources.files(__package__).joinpath("full_runs", f"{name}.json.gz")
-                                     .read_bytes()))
-    return Results(raw["config"], _with_at_end(raw["runs"]))
+    where = Path(folder) if folder is not None else resources.files(__package__).joinpath("full_runs")
+    raw = json.loads(gzip.decompress(where.joinpath(f"{name}.json.gz").read_bytes()))
+    results = Results(raw["config"], _with_at_end(raw["runs"]))
+    packed = where.joinpath(f"{name}.masks.npz")
+    if packed.is_file():
+        results.masks = _unpack_masks(packed.read_bytes())
+    return results
+
+
+def _pack_masks(masks: dict) -> bytes:
+    """Masks as a compressed .npz: one bit per weight (numpy.packbits) and their shapes."""
+    arrays, shapes = {}, {}
+    for (t, r), mask in masks.items():
+        for layer, m in mask.items():
+            arrays[f"{t}/{r}/{layer}"] = np.packbits(m.numpy().astype(bool).ravel())
+            shapes[f"{t}/{r}/{layer}"] = list(m.shape)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, shapes=np.array(json.dumps(shapes)), **arrays)
+    return buffer.getvalue()
+
+
+def _unpack_masks(data: bytes) -> dict:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        shapes = json.loads(str(npz["shapes"]))
+        masks: dict = {}
+        for key, shape in shapes.items():
+            t, r, layer = key.split("/", 2)
+            bits = np.unpackbits(npz[key], count=int(np.prod(shape))).astype(bool).reshape(shape)
+            masks.setdefault((int(t), int(r)), Mask())[layer] = torch.from_numpy(bits)
+    return masks
 
 
 def at_end(curve: dict, early_stop_iteration: int) -> bool:
@@ -147,13 +182,21 @@ def _with_at_end(runs: list[dict]) -> list[dict]:
     return runs
 
 
-def write_full_run(results_json, name: str) -> Path:
+def write_full_run(results_json, name: str, folder=None) -> Path:
     """Copy a finished run's ``results.json`` into the package as full run ``name``
-    (compressed; the bytes depend only on the records)."""
+    (compressed; the bytes depend only on the records), with its masks from the
+    ``state.pt`` beside it when ``name`` is in :data:`WITH_MASKS`. ``folder``: write there
+    instead of the package (tests)."""
     raw = json.loads(Path(results_json).read_text())
-    path = Path(__file__).parent / "full_runs" / f"{name}.json.gz"
+    folder = Path(folder) if folder is not None else Path(__file__).parent / "full_runs"
+    path = folder / f"{name}.json.gz"
     atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
                                                                  mtime=0)))
+    if name in WITH_MASKS:
+        masks = load_results(results_json).masks
+        if not masks:
+            raise LTError(f"full run {name!r} ships its masks, but there is no state.pt beside {results_json}")
+        atomic_write(folder / f"{name}.masks.npz", lambda tmp: tmp.write_bytes(_pack_masks(masks)))
     return path
 
 

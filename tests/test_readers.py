@@ -17,6 +17,8 @@ import yaml
 
 import lt_helpers
 from lt_helpers import book, results, train
+from lt_helpers.errors import LTError
+from lt_helpers.imp import run_imp
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
@@ -137,6 +139,25 @@ def test_committed_full_runs_ship_with_the_package(name):
     assert words[words.index("--out") + 1] == f"runs/{name}"
 
 
+def test_a_full_run_ships_its_masks_bit_for_bit(tmp_path, mnist1d):
+    """write_full_run packs every mask of a run in WITH_MASKS (a bit per weight); full_run
+    gives them back exactly, with the records."""
+    name = results.WITH_MASKS[0]
+    run_imp("lenet_300_100", "mnist1d", "smoke", rounds=3, trials=2, controls=(), data=mnist1d,
+            hyper={"iterations": 20}, out=tmp_path / "run", device="cpu")
+    results.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
+    again, made = results.full_run(name, folder=tmp_path), results.load_results(tmp_path / "run")
+    assert sorted(again.masks) == sorted(made.masks) and len(again.masks) == 2 * 4  # rounds 0-3, the last one pruned
+    for key, mask in made.masks.items():
+        assert list(again.masks[key]) == list(mask)
+        for layer, m in mask.items():
+            assert again.masks[key][layer].dtype == torch.bool and torch.equal(again.masks[key][layer], m)
+    assert again.runs == json.loads(json.dumps(made.runs))
+    (tmp_path / "run" / "state.pt").unlink()
+    with pytest.raises(LTError, match="no state.pt"):
+        results.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
+
+
 @pytest.mark.slow
 def test_the_wheel_carries_the_full_runs(tmp_path):
     res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
@@ -146,6 +167,8 @@ def test_the_wheel_carries_the_full_runs(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for name in results.FULL_RUNS:
         assert f"lt_helpers/full_runs/{name}.json.gz" in names
+    for name in results.WITH_MASKS:
+        assert f"lt_helpers/full_runs/{name}.masks.npz" in names
 
 
 @pytest.mark.slow
