@@ -110,7 +110,6 @@ def test_the_environment_is_read_at_the_edges_only(monkeypatch):
 
 
 def test_every_results_json_says_where_it_came_from(tmp_path, mnist1d):
-    from lt_helpers.imp import run_imp
 
     run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=1, controls=(), data=mnist1d,
             hyper={"iterations": 20}, out=tmp_path, device="cpu")
