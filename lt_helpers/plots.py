@@ -91,7 +91,7 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
         ax.plot([], [], "o", ms=7, mfc="white", mec="0.3", mew=1.5,
                 label="hollow: a trial still improving at the end (early stop is a lower bound)")
     percent_axis(ax, frame["percent_remaining"])
-    ax.set_ylabel(METRICS[metric])
+    ax.set_ylabel(METRICS.get(metric, metric))
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small", title="mean over trials; band: min to max", title_fontsize="small")

@@ -166,6 +166,23 @@ def storage(weights: dict, mask: Mask) -> dict[str, dict[str, int]]:
     return {kind: {"raw": sum(a.nbytes for a in parts), "zlib": _compressed(parts)} for kind, parts in arrays.items()}
 
 
+def timings(fns: dict, *args, blocks: int = 7, calls: int = 10, warmup: int = 3) -> dict[str, np.ndarray]:
+    """Time several ways of doing the same thing side by side: ``{name: per-block median
+    seconds}``. Each of ``blocks`` blocks times every function (``calls`` calls, median),
+    in an order that rotates from block to block, so a slow moment of the machine lands on
+    all of them; the blocks pair the functions for :func:`lt_helpers.claims.compare_times`."""
+    if blocks < 2:
+        raise LTError(f"blocks must be at least 2 (the blocks give the interval), got {blocks}")
+    names = list(fns)
+    for name in names:
+        latency(fns[name], *args, repeats=1, warmup=warmup)
+    out = {name: [] for name in names}
+    for b in range(blocks):
+        for name in names[b % len(names):] + names[:b % len(names)]:
+            out[name].append(latency(fns[name], *args, repeats=calls, warmup=0))
+    return {name: np.array(t) for name, t in out.items()}
+
+
 def latency(fn, *args, repeats: int = 30, warmup: int = 3) -> float:
     """Median wall time of ``fn(*args)`` in seconds over ``repeats`` calls (after ``warmup``
     calls), without gradients."""

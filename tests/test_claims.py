@@ -60,3 +60,12 @@ def test_the_claims_table_shows_every_word():
     long = "tickets stay above the dense network while more than 2% of the weights remain " * 2
     html = claims.table([dict(claim=long, paper="2%", **{"this run": "3.1%"}, verdict="reproduced")]).to_html()
     assert long.strip() in html and "reproduced" in html and "this run" in html
+
+
+def test_times_compare_as_ratios_with_an_interval():
+    slow, fast = [2.0, 2.1, 1.9, 2.05, 2.0], [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert claims.compare_times(slow, fast).startswith("slower: 2.01× the time (95% CI 1.9")
+    assert claims.compare_times(fast, slow).startswith("faster: 0.50× the time")
+    noisy = [1.1, 0.9, 1.05, 0.95, 1.0]
+    assert claims.compare_times(noisy, fast).startswith("no clear difference: 1.00× the time")
+    assert "no interval" in claims.compare_times([2.0], [1.0])

@@ -111,3 +111,15 @@ def test_latency_is_a_median_and_bad_input_is_refused():
     conv = models.build("conv2", (1, 40))
     with pytest.raises(LTError, match="fully connected"):
         sparse.compact(conv.get_copy(0), masks.Mask.ones_like(conv))
+
+
+def test_timings_interleave_and_pair_the_methods():
+    order = []
+    fns = {name: (lambda name=name: order.append(name)) for name in ("a", "b", "c")}
+    out = sparse.timings(fns, blocks=3, calls=2, warmup=1)
+    assert sorted(out) == ["a", "b", "c"] and all(len(v) == 3 for v in out.values())
+    assert order[:6] == ["a", "a", "b", "b", "c", "c"]  # warm-up (and one timed call) each
+    timed = order[6:]  # two calls a function a block: block 0 runs a, b, c; block 1 b, c, a; block 2 c, a, b
+    assert timed[::2] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    with pytest.raises(LTError, match="blocks"):
+        sparse.timings(fns, blocks=1)
