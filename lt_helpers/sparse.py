@@ -66,21 +66,19 @@ def dead_units(mask: Mask) -> dict[str, int]:
 
 
 class Compact(torch.nn.Module):
-    """The smaller dense network :func:`compact` returns: it reads only the input features
-    in ``inputs`` and runs dense layers ``layers`` (``[(weight [fan_in, fan_out], bias)]``)
-    with ReLU between them."""
+    """The smaller dense network :func:`compact` returns: dense layers ``layers``
+    (``[(weight [fan_in, fan_out], bias)]``) with ReLU between them."""
 
-    def __init__(self, inputs: torch.Tensor, layers: list[tuple[torch.Tensor, torch.Tensor]]):
+    def __init__(self, layers: list[tuple[torch.Tensor, torch.Tensor]]):
         super().__init__()
-        self.inputs = inputs
         self.layers = layers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [batch, inputs] -> [batch, outputs]
-        return forward_dense(self.layers, x.flatten(1)[:, self.inputs])
+        return forward_dense(self.layers, x.flatten(1))
 
     def sizes(self) -> list[int]:
-        """Units per layer, input features first: e.g. ``[40, 300, 100, 10]`` when nothing was removed."""
-        return [len(self.inputs)] + [w.shape[1] for w, _ in self.layers]
+        """Units per layer, inputs first: e.g. ``[40, 300, 100, 10]`` when nothing was removed."""
+        return [self.layers[0][0].shape[0]] + [w.shape[1] for w, _ in self.layers]
 
     def weights(self) -> int:
         """Entries in its weight matrices (all of them dense now)."""
@@ -88,11 +86,13 @@ class Compact(torch.nn.Module):
 
 
 def compact(weights: dict, mask: Mask) -> Compact:
-    """The ticket as a smaller dense network with the same outputs: remove the units
+    """The ticket as a smaller dense network with the same outputs: remove the hidden units
     :func:`alive` marks dead, add each constant unit's contribution, ``relu(bias) *
     outgoing weights``, to the next layer's bias, and keep pruned weights between live
-    units as zeros."""
+    units as zeros. Every input keeps its row (an unused one as zeros): selecting the used
+    inputs would cost a gather on every call, more than the rows it saves."""
     layers, keep = _layers(weights, mask), alive(mask)
+    keep[0] = torch.ones_like(keep[0])
     out, carry = [], None  # carry: the constant that removed units of the previous layer add to this one
     for i, (w, b, m) in enumerate(layers):
         w = w * m
@@ -103,7 +103,7 @@ def compact(weights: dict, mask: Mask) -> Compact:
             constant = torch.relu(b) * (~cols)
             carry = constant @ (layers[i + 1][0] * layers[i + 1][2])
         out.append((w[keep[i]][:, cols].contiguous(), b[cols].contiguous()))
-    return Compact(keep[0].nonzero().flatten(), out)
+    return Compact(out)
 
 
 def forward_dense(layers, x: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,7 @@ def test_the_compacted_network_gives_the_tickets_outputs():
     assert torch.allclose(small(x), ref, atol=1e-5), (small(x) - ref).abs().max()
     dead = sparse.dead_units(mask)
     assert dead["hidden 1"] > 0  # at 5% of the weights random pruning leaves units without inputs
-    assert small.sizes() == [40 - dead["input"], 300 - dead["hidden 1"], 100 - dead["hidden 2"], 10]
+    assert small.sizes() == [40, 300 - dead["hidden 1"], 100 - dead["hidden 2"], 10]  # every input keeps its row
     assert small.weights() < sum(m.numel() for m in mask.values())
 
 
