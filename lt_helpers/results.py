@@ -119,6 +119,9 @@ FULL_RUNS = {
     **{f"resnet20-mnist1d-{scope}-full": (
         f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 6 "
         f"--scope {scope} --controls none --out runs/resnet20-mnist1d-{scope}-full") for scope in ("global", "layer")},
+    **{f"vgg19-mnist1d-{scope}-full": (
+        f"python -m lt_helpers imp --model vgg19 --dataset mnist1d --preset quick --trials 5 --rounds 6 "
+        f"--scope {scope} --controls none --out runs/vgg19-mnist1d-{scope}-full") for scope in ("global", "layer")},
     **{f"resnet20-mnist1d-{name}-full": (
         f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 3 "
         f"{args}--controls random_reinit --out runs/resnet20-mnist1d-{name}-full")
