@@ -30,7 +30,8 @@ from .models import build
 from .train import test_accuracy
 
 
-def interpolate(model_name: str, data: Data, a: dict, b: dict, mask: Mask | None = None, points: int = 11) -> np.ndarray:
+def interpolate(model_name: str, data: Data, a: dict, b: dict, mask: Mask | None = None,
+                points: int = 11) -> np.ndarray:
     """Test error (%) at ``points`` evenly spaced points of the line ``(1 - α)·a + α·b``,
     α from 0 (``a``) to 1 (``b``), pruned weights (``mask``) at zero throughout."""
     if points < 3:

@@ -86,7 +86,8 @@ def compare_times(a, b, pairs: str = "interleaved blocks") -> str:
     p = paired(np.log(np.asarray(a, dtype=float)), np.log(np.asarray(b, dtype=float)))
     if p.n < 2:
         return f"{math.exp(p.diff):.2f}× the time (a single measurement: no interval)"
-    ratio = f"{math.exp(p.diff):.2f}× the time (95% CI {math.exp(p.low):.2f}× to {math.exp(p.high):.2f}×, {p.n} {pairs})"
+    low, high = math.exp(p.low), math.exp(p.high)
+    ratio = f"{math.exp(p.diff):.2f}× the time (95% CI {low:.2f}× to {high:.2f}×, {p.n} {pairs})"
     return f"{('slower' if p.diff > 0 else 'faster') if p.clear else 'no clear difference'}: {ratio}"
 
 

@@ -65,4 +65,5 @@ def test_a_trained_pair_from_one_start_can_be_interpolated(mnist1d):
     assert not torch.equal(runs[0].weights["layers.0.weight"], runs[1].weights["layers.0.weight"])
     errors = beyond.interpolate("lenet_300_100", mnist1d, runs[0].weights, runs[1].weights, mask)
     final = [100 * (1 - r.final_test_acc) for r in runs]
-    assert len(errors) == 11 and errors[0] == pytest.approx(final[0], abs=1e-4) and errors[-1] == pytest.approx(final[1], abs=1e-4)
+    assert len(errors) == 11
+    assert errors[0] == pytest.approx(final[0], abs=1e-4) and errors[-1] == pytest.approx(final[1], abs=1e-4)
