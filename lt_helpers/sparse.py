@@ -139,7 +139,7 @@ def forward_csr(layers, x: torch.Tensor) -> torch.Tensor:
 
 
 def _compressed(arrays) -> int:
-    return len(zlib.compress(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays), 9))
+    return len(zlib.compress(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays), 6))
 
 
 def storage(weights: dict, mask: Mask) -> dict[str, dict[str, int]]:
@@ -148,7 +148,8 @@ def storage(weights: dict, mask: Mask) -> dict[str, dict[str, int]]:
     matrices (pruned weights stored as zeros); COO (two int64 indices and a float32 value
     per kept weight, ``torch.sparse_coo``'s layout); CSR with int64 and with int32 indices
     (a column index and a value per kept weight, a row pointer per row); a bitmask (one bit
-    per weight) plus the kept values in order. ``zlib``: the same bytes compressed at level 9."""
+    per weight) plus the kept values in order. ``zlib``: the same bytes compressed at zlib's
+    default level 6 (level 9 saves about 5% more here and takes ten times as long)."""
     arrays = {"dense float32": [], "COO (int64)": [], "CSR (int64)": [], "CSR (int32)": [],
               "bitmask + values": []}
     for w, _, m in _layers(weights, mask):
