@@ -70,6 +70,10 @@ def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -
     p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"a difference of {f(p.diff)} {unit} (a single trial: no interval, so nothing to conclude)"
+    if p.low == p.high:  # every trial gave the same difference: an interval of zero width says nothing more
+        if p.diff == 0:
+            return f"no difference ({f(0.0)} {unit} in all {p.n} paired trials)"
+        return f"{more if p.diff > 0 else less}, by {abs(p.diff):.{digits}f} {unit} in all {p.n} paired trials"
     ci = f"95% CI {f(p.low)} to {f(p.high)}, paired over {p.n} trials"
     if not p.clear:
         return f"no clear difference ({f(p.diff)} {unit}, {ci})"
@@ -96,6 +100,8 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"{f(p.diff)} {unit} (one trial)"
+    if p.low == p.high:
+        return f"{f(p.diff)} {unit} (the same in all {p.n} trials)"
     return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"
 
 

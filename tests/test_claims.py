@@ -69,3 +69,11 @@ def test_times_compare_as_ratios_with_an_interval():
     noisy = [1.1, 0.9, 1.05, 0.95, 1.0]
     assert claims.compare_times(noisy, fast).startswith("no clear difference: 1.00× the time")
     assert "no interval" in claims.compare_times([2.0], [1.0])
+
+
+def test_identical_differences_are_worded_without_an_interval():
+    assert claims.compare([800, 900, 700], [1300, 1400, 1200], "later", "sooner", "iterations", 0) == \
+        "sooner, by 500 iterations in all 3 paired trials"
+    assert claims.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
+    assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == "−500 iterations (the same in all 2 trials)"
+    assert claims.verdict([800, 900], [1300, 1400], "lower") == "reproduced"
