@@ -120,12 +120,17 @@ def masked_layers(weights: dict, mask: Mask) -> list[tuple[torch.Tensor, torch.T
     return [((w * m).contiguous(), b) for w, b, m in _layers(weights, mask)]
 
 
+def _csr(dense: torch.Tensor) -> torch.Tensor:
+    """``dense`` as a ``torch.sparse_csr`` tensor, without torch's "CSR support is in beta" warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return dense.to_sparse_csr()
+
+
 def csr_layers(weights: dict, mask: Mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The ticket's layers as ``torch.sparse_csr`` matrices, stored ``[fan_out, fan_in]``
     (a row per output unit, its kept inputs as columns) for :func:`forward_csr`."""
-    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return [((w * m).t().contiguous().to_sparse_csr(), b.reshape(-1, 1)) for w, b, m in _layers(weights, mask)]
+    return [(_csr((w * m).t().contiguous()), b.reshape(-1, 1)) for w, b, m in _layers(weights, mask)]
 
 
 def forward_csr(layers, x: torch.Tensor) -> torch.Tensor:
@@ -157,9 +162,7 @@ def storage(weights: dict, mask: Mask) -> dict[str, dict[str, int]]:
         arrays["dense float32"].append(dense)
         coo = torch.from_numpy(dense).to_sparse_coo().coalesce()
         arrays["COO (int64)"] += [coo.indices().numpy(), coo.values().numpy()]
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            csr = torch.from_numpy(dense).to_sparse_csr()
+        csr = _csr(torch.from_numpy(dense))
         for bits, kind in ((64, "CSR (int64)"), (32, "CSR (int32)")):
             arrays[kind] += [csr.crow_indices().numpy().astype(f"int{bits}"),
                              csr.col_indices().numpy().astype(f"int{bits}"), csr.values().numpy()]
