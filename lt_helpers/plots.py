@@ -11,11 +11,14 @@ early-stopping iteration is a lower bound.
 from __future__ import annotations
 
 import itertools
+import json
+import os
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, NullLocator
 
 _PALETTE = sns.color_palette("colorblind")
@@ -32,29 +35,122 @@ LABELS = {"ticket": "winning ticket (iterative)", "random_reinit": "random reini
           "continued": "ticket found by training on (no reset)", "snip": "SNIP (pruned at initialization)",
           "signed_constant": "ticket mask on signed constants"}
 METRICS = {"early_stop_iteration": "early-stopping iteration",
-           "early_stop_test_acc": "test accuracy at early stopping (%)",
-           "final_test_acc": "test accuracy at end of training (%)",
+           "early_stop_test_acc": "test acc. at early stop (%)",
+           "final_test_acc": "test acc. at the end (%)",
            "val_loss": "validation loss", "test_acc": "test accuracy (%)",
            "distance_from_start": "mean |w_final − w_start| of kept weights"}
 
 
+# Where the book shows a figure: its output column is 688 CSS px wide on a 1280-px-wide screen
+# (sphinx-book-theme, measured in Chromium), and a wider figure is shrunk to fit. The page's
+# small print (the author and copyright lines, code) is 14 px: no text in a figure may be
+# smaller than that once the page has shrunk it.
+CONTENT_PX = 688
+SMALL_PRINT_PX = 14.0
+DPI = 100
+_SMALLEST_PT = 12 * 0.833  # seaborn's "notebook" font size, as a legend's "small"
+
+
 def set_style() -> None:
-    """Apply the book's seaborn theme and figure defaults to matplotlib."""
+    """Apply the book's seaborn theme and figure defaults to matplotlib: opaque white figures
+    (they read in the book's dark mode too), retina PNGs in Jupyter, Colab and the book, and
+    text sized for the page by :func:`fit_text` on every new figure."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    plt.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": 100, "axes.titlesize": "medium"})
+    plt.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": DPI, "axes.titlesize": "medium",
+                         "figure.facecolor": "white", "savefig.facecolor": "white", "figure.constrained_layout.use": True,
+                         "figure.hooks": ["lt_helpers.plots:fit_text"]})
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:  # a notebook's kernel: twice the pixels for hi-DPI screens
+        set_matplotlib_formats("retina")
+
+
+def page_scale(width_in: float) -> float:
+    """How much the book's page shrinks a figure ``width_in`` inches wide (1: shown at its size)."""
+    return min(1.0, CONTENT_PX / (width_in * DPI))
+
+
+def fit_text(fig) -> None:
+    """A ``figure.hooks`` entry, run by pyplot on every new figure before anything is drawn on
+    it: size the fonts so that the smallest text (a legend in ``"small"``) is the page's small
+    print after the page has shrunk the figure to its content width. ``LT_FIGURE_LOG`` names a
+    file where every drawn figure appends its smallest text in page pixels (the tests read it)."""
+    # 10% to spare: the saved figure's tight box is often a little wider than the figure
+    smallest_pt = 1.1 * SMALL_PRINT_PX * 72 / (DPI * page_scale(fig.get_figwidth()))
+    sns.set_context("notebook", font_scale=smallest_pt / _SMALLEST_PT)
+    if os.environ.get("LT_FIGURE_LOG"):
+        fig.canvas.mpl_connect("draw_event", _log_text_size)
+
+
+def smallest_text_px(fig) -> float:
+    """The smallest text of a drawn ``fig`` in CSS pixels as the book shows it: its tight
+    bounding box (as Jupyter saves it) shrunk to the content width."""
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_tightbbox(renderer).width  # inches
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * DPI / 72 * page_scale(width)
+
+
+def _log_text_size(event) -> None:
+    fig = event.canvas.figure
+    titles = [ax.get_title() or ax.get_ylabel() for ax in fig.axes]
+    with open(os.environ["LT_FIGURE_LOG"], "a") as f:
+        f.write(json.dumps({"smallest_px": round(smallest_text_px(fig), 2), "width_in": fig.get_figwidth(),
+                            "axes": titles}) + "\n")
+
+
+def panels(n: int, ncols: int = 2, panel=(5.2, 4.2), **kwargs):
+    """A figure of ``n`` panels, at most ``ncols`` across: the page is about 7 inches wide,
+    and text stays readable with two panels side by side. Returns ``(fig, axes)`` with
+    ``axes`` a flat list of ``n``; a spare cell of the grid is left empty for
+    :func:`shared_legend`. ``kwargs`` go to ``plt.subplots`` (e.g. ``sharey=True``)."""
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), squeeze=False, **kwargs)
+    axes = list(grid.flat)
+    for spare in axes[n:]:
+        spare.axis("off")
+    return fig, axes[:n]
+
+
+def shared_legend(fig, axes, title="mean over trials; band: min to max") -> None:
+    """One legend for panels that draw the same lines: in the grid's spare cell when there is
+    one, else under the figure; each panel's own legend is removed. Lines are gathered from
+    every panel, once per label."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+        if ax.get_legend():
+            ax.get_legend().remove()
+    spare = [ax for ax in fig.axes if ax not in axes and not ax.axison]
+    if spare:
+        spare[0].legend(entries.values(), entries.keys(), loc="center", title=title, fontsize="small",
+                        title_fontsize="small", frameon=False)
+    else:  # as many columns as fit in the figure's width
+        renderer = fig.canvas.get_renderer()
+        for ncols in range(min(3, len(entries)), 0, -1):
+            legend = fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=ncols,
+                                title=title, fontsize="small", title_fontsize="small", frameon=False)
+            if ncols == 1 or legend.get_window_extent(renderer).width <= 0.95 * fig.bbox.width:
+                break
+            legend.remove()
 
 
 def percent_axis(ax, values) -> None:
     """Log-scaled percent-remaining x axis running from 100% down to the smallest value."""
     ax.set_xscale("log")
     levels = sorted({round(float(v), 1) for v in values}, reverse=True)
-    step = -(-len(levels) // 8)  # at most 8 labelled ticks, at the measured levels
+    step = -(-len(levels) // 5)  # at most 6 labelled ticks, at the measured levels
     ticks = levels[::step] + ([levels[-1]] if (len(levels) - 1) % step else [])
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlim(max(levels) * 1.08, min(levels) / 1.08)
-    ax.set_xlabel("percent of weights remaining (%)")
+    ax.set_xlabel("weights remaining (%)")
 
 
 def _scaled(metric, values):
@@ -91,7 +187,7 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
             capped_any = capped_any or capped.any()
     if capped_any:
         ax.plot([], [], "o", ms=7, mfc="white", mec="0.3", mew=1.5,
-                label="hollow: a trial still improving at the end (early stop is a lower bound)")
+                label="hollow: still improving at the end")
     percent_axis(ax, frame["percent_remaining"])
     ax.set_ylabel(METRICS.get(metric, metric))
     if title:

@@ -101,8 +101,9 @@ SMOKE_ENV = {**os.environ, "LT_PRESET": "smoke", "LT_DATASET": "mnist1d", "LT_DE
 def book_html(tmp_path_factory):
     """Build the book once (smoke preset, warnings are errors) and return its html folder."""
     out = tmp_path_factory.mktemp("book")
+    env = {**SMOKE_ENV, "LT_FIGURE_LOG": str(out / "figures.jsonl")}  # every figure's smallest text (lt_helpers.plots)
     res = subprocess.run([sys.executable, "-m", "lt_helpers.build", str(ROOT), "--path-output", str(out)],
-                         capture_output=True, text=True, env=SMOKE_ENV)
+                         capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
     chapters = len(list((ROOT / "chapters").glob("*.ipynb")))
     assert f"executed {chapters} chapter(s) in this build" in res.stdout  # a fresh cache runs them all

@@ -81,6 +81,12 @@ def test_every_page_reads_well(book_html, server):
             broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
                                    ".map(i => i.src)")
             problems += [f"{name}: image not loaded: {src}" for src in broken]
+            # figures: alt text for screen readers, and hi-DPI (2 image pixels per page pixel at least)
+            figures = page.evaluate("() => [...document.querySelectorAll('.cell_output img')].map(i => "
+                                    "[i.src, i.alt, i.naturalWidth, i.clientWidth])")
+            problems += [f"{name}: figure without alt text: {src}" for src, alt, *_ in figures if not alt.strip()]
+            problems += [f"{name}: figure at {nat / shown:.1f} image px per page px: {src}"
+                         for src, _, nat, shown in figures if shown and nat < 1.9 * shown]
             empty = page.evaluate("() => [...document.querySelectorAll('.jupyter-widgets, .widget-area, "
                                   ".output_widget_view')].filter(e => e.innerText.trim() === '' && "
                                   "e.querySelectorAll('img,canvas,svg').length === 0).length")

@@ -1,6 +1,7 @@
 """Every chapter executes (nbval, --nbval-lax) with the smoke preset, and the book builds
 with warnings treated as errors."""
 
+import json
 import os
 import subprocess
 import sys
@@ -77,3 +78,40 @@ def test_book_builds_without_warnings(book_html):
         page = (book_html / "chapters" / f"{c.stem}.html").read_text()
         assert "<img" in page, f"{c.stem} shows no figure"
     assert "magnitude_prune" in (book_html / "chapters" / "api.html").read_text()  # docstrings made it
+
+
+@pytest.mark.slow
+def test_glossary_links_and_downloads_stay_inside_the_built_book(book_html):
+    """Chapters link the published book (for Colab); in the built book those links are
+    local: glossary terms to anchors that exist, every full run's JSON and CSV to files
+    written into the site, each linked from a chapter that draws it."""
+    import re
+
+    from lt_helpers import site
+    from lt_helpers.results import FULL_RUNS
+
+    glossary = (book_html / "chapters" / "glossary.html").read_text()
+    linked = set()
+    for c in CHAPTERS:
+        page = (book_html / "chapters" / f"{c.stem}.html").read_text()
+        assert site.BOOK not in page, f"{c.stem}: a link still leaves the built book"
+        anchors = re.findall(r'href="glossary\.html#([^"]+)"', page)
+        assert len(anchors) >= 8 and all(f'id="{a}"' in glossary for a in anchors), c.stem
+        linked |= {m for m in re.findall(r'href="\.\./downloads/([^"]+)\.csv"', page)
+                   if f'href="../downloads/{m}.json"' in page}
+    assert linked == set(FULL_RUNS)
+    for name in FULL_RUNS:
+        assert (book_html / "downloads" / f"{name}.csv").stat().st_size > 1000
+        assert json.loads((book_html / "downloads" / f"{name}.json").read_text())["runs"]
+
+
+@pytest.mark.slow
+def test_every_figure_in_the_book_reads_at_the_pages_small_print(book_html):
+    """Every figure the chapters drew while the book was built logged its smallest text as
+    the page shows it (shrunk to the content width): none is below the page's small print."""
+    from lt_helpers.plots import SMALL_PRINT_PX
+
+    log = [json.loads(line) for line in (book_html.parents[1] / "figures.jsonl").read_text().splitlines()]
+    assert len({json.dumps(f["axes"]) for f in log}) >= 20  # the book's figures, each drawn at least once
+    small = [f for f in log if f["smallest_px"] < SMALL_PRINT_PX]
+    assert not small, f"text smaller than {SMALL_PRINT_PX} px on the page: {small}"

@@ -55,3 +55,106 @@ def test_bands_run_from_the_lowest_to_the_highest_trial_and_capped_points_are_ho
     plots.versus_remaining(pd.DataFrame(rows).assign(final_test_acc=0.5), "final_test_acc", ax)
     assert not [line for line in ax.get_lines() if line.get_markerfacecolor() == "white" and len(line.get_xdata())]
     assert not any("still improving" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def _figure_like_chapter_4(width, height, nrows, ncols):
+    """What chapter 4 drew before: a grid of standard panels at a fixed size."""
+    import matplotlib.pyplot as plt
+
+    frame = pd.concat([_frame("ticket", 0.5), _frame("random_reinit", 0.3, with_dense=False)])
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    for ax in axes.flat:
+        plots.versus_remaining(frame, "early_stop_test_acc", ax, title="Conv-2 on mnist1d: accuracy")
+    fig.canvas.draw()
+    return fig
+
+
+@pytest.mark.parametrize("size", [(6.4, 4, 1, 1), (8, 4.5, 1, 1), (12, 4.2, 1, 2), (10.4, 8.4, 2, 2)])
+def test_text_in_every_figure_reads_at_the_pages_small_print(size):
+    """However wide a figure is drawn, the page shrinks it to its content width: fit_text (a
+    figure hook that set_style installs) sizes its text so that the smallest reads at least at
+    the page's small print there; without the hook a wide figure's text shrinks below it."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    with matplotlib.rc_context():
+        plots.set_style()
+        fig = _figure_like_chapter_4(*size)
+        assert plots.smallest_text_px(fig) >= plots.SMALL_PRINT_PX
+        plt.close(fig)
+        plt.rcParams["figure.hooks"] = []  # as before the hook
+        plots.sns.set_context("notebook")
+        fig = _figure_like_chapter_4(*size)
+        if size[0] * plots.DPI > 1.2 * plots.CONTENT_PX:
+            assert plots.smallest_text_px(fig) < plots.SMALL_PRINT_PX
+        plt.close(fig)
+
+
+def test_chapter_4s_old_grid_measures_a_few_pixels():
+    """The issue's example, as the measure sees it: 2×3 panels at 15.6 inches, shrunk to the page."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    with matplotlib.rc_context():
+        plots.set_style()
+        plt.rcParams["figure.hooks"] = []
+        plots.sns.set_context("notebook")
+        fig = _figure_like_chapter_4(15.6, 8, 2, 3)
+        assert plots.smallest_text_px(fig) < 7
+        plt.close(fig)
+
+
+def test_panels_go_two_across_with_one_shared_legend_in_the_spare_cell_or_below():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    frame = pd.concat([_frame("ticket", 0.5), _frame("random_reinit", 0.3, with_dense=False)])
+    with matplotlib.rc_context():
+        plots.set_style()
+        for n, spare in ((3, True), (2, False)):
+            fig, axes = plots.panels(n)
+            assert len(axes) == n and fig.get_figwidth() == pytest.approx(2 * 5.2)
+            for ax in axes:
+                plots.versus_remaining(frame, "early_stop_test_acc", ax)
+            plots.shared_legend(fig, axes)
+            assert all(ax.get_legend() is None for ax in axes)
+            legends = [ax.get_legend() for ax in fig.axes if ax not in axes] if spare else fig.legends
+            assert len(legends) == 1 and legends[0] is not None
+            assert [t.get_text() for t in legends[0].get_texts()] == ["winning ticket (iterative) (n=2)",
+                                                                       "random reinit (n=2)"]
+            fig.canvas.draw()
+            assert plots.smallest_text_px(fig) >= plots.SMALL_PRINT_PX
+            plt.close(fig)
+
+
+def test_figures_are_opaque_retina_pngs_in_a_notebook():
+    """Hi-DPI: a notebook shows twice the pixels at the figure's size; opaque white, so the
+    figure reads in the book's dark mode too."""
+    import base64
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
+
+    matplotlib.use("Agg")
+    shell = InteractiveShell.instance()
+    try:
+        with matplotlib.rc_context():
+            plots.set_style()
+            formatter = shell.display_formatter.formatters["image/png"]
+            fig, ax = plt.subplots()
+            ax.plot([0, 1], [0, 1])
+            data, meta = formatter(fig)  # what Jupyter, Colab and the book's build receive
+            data = base64.b64decode(data) if isinstance(data, str) else data
+            image = np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+            assert image.shape[1] == pytest.approx(2 * meta["width"], abs=2)  # retina: 2 px per page px
+            assert image[..., 3].min() == 255  # no transparent pixel
+            plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()

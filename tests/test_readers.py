@@ -190,3 +190,70 @@ def test_a_chapter_run_from_anywhere_shows_the_full_run(tmp_path, stem, words):
         "a full-run figure is missing"
     shown = [o for c in out["cells"] for o in c.get("outputs", [])]
     assert any(words in "".join(o.get("data", {}).get("text/markdown", "")) for o in shown)
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_every_figure_has_alt_text_and_a_caption_under_it(notebook):
+    """A figure's cell carries alt text for screen readers (myst-nb puts it on the image) and
+    the next cell is its caption, numbered in order, so Colab and Jupyter show it too."""
+    cs, number = cells(notebook), int(notebook.name[:2])
+    figures = [i for i, c in enumerate(cs) if c["cell_type"] == "code" and
+               ("plt.show()" in text(c) or c["metadata"].get("mystnb", {}).get("image"))]
+    assert figures, notebook.name
+    for k, i in enumerate(figures, start=1):
+        alt = cs[i]["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 8, f"{notebook.name}, cell {cs[i]['id']}: no alt text"
+        caption = text(cs[i + 1])
+        assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith(f"**Figure {number}.{k}.**"), \
+            f"{notebook.name}, cell {cs[i]['id']}: no caption 'Figure {number}.{k}' under the figure"
+        assert "{" not in caption, f"{notebook.name}: a myst role in a caption reads raw in Colab"
+
+
+GLOSSARY = ROOT / "chapters" / "glossary.md"
+
+
+def glossary_terms():
+    """The term lines of the glossary directive (unindented, non-empty, inside the fence)."""
+    body = GLOSSARY.read_text().split("```{glossary}", 1)[1].split("```", 1)[0]
+    return [line for line in body.splitlines()[1:] if line.strip() and not line.startswith((" ", ":"))]
+
+
+def test_the_glossary_gives_each_term_in_korean_with_a_definition():
+    body = GLOSSARY.read_text().split("```{glossary}", 1)[1].split("```", 1)[0]
+    entries = re.split(r"\n(?=\S)", body.strip())[1:]  # after the :sorted: option
+    assert len(entries) >= 30
+    for entry in entries:
+        name, definition = entry.split("\n", 1)
+        assert definition.lstrip().startswith("**") and re.search(r"[\uac00-\ud7a3]", definition), \
+            f"{name}: no Korean term, in bold, first"
+        assert len(definition.split(".", 1)[1].split()) >= 8, f"{name}: no one-line definition"
+    for must in ("pruning", "winning ticket", "lottery ticket hypothesis", "mask", "sparsity", "iterative magnitude pruning",
+                 "early stopping", "initialization", "rewinding", "global pruning", "layer-wise pruning",
+                 "random reinitialization"):
+        assert must in glossary_terms(), must
+    assert "chapters/glossary" in (ROOT / "_toc.yml").read_text()
+
+
+_LINK = re.compile(r"\[\*\*([^*\]]+)\*\*\]\(([^)]+)\)")
+_PROTECTED = re.compile(r"(```.*?```|`[^`]*`|\$[^$]*\$|\[[^\]]*\]\([^)]*\)|\*\*[^*]*\*\*|<[^>]+>|^#[^\n]*$)", re.M | re.S)
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapters_link_terms_to_the_glossary_where_they_first_appear(notebook):
+    """Plain Markdown links to the published glossary (they work in Colab; the book's build
+    points them at its own page), to terms that exist, at the first mention in the prose
+    (headings, code, bold text and other links do not count as a mention)."""
+    from lt_helpers import site
+
+    anchors = {site.anchor(t) for t in glossary_terms()}
+    prose = [text(c) for c in cells(notebook) if c["cell_type"] == "markdown"
+             and not text(c).startswith(("**Figure", "**Exercise"))]  # captions and exercises are not prose
+    links = [(m.group(1), m.group(2), k, m.start()) for k, s in enumerate(prose) for m in _LINK.finditer(s)
+             if "glossary.html" in m.group(2)]
+    assert len(links) >= 8, f"{notebook.name}: {len(links)} glossary links"
+    for shown, url, k, at in links:
+        page, _, anchor = url.partition("#")
+        assert page == f"{site.BOOK}/{site.GLOSSARY}.html" and anchor in anchors, f"{notebook.name}: {url}"
+        earlier = "\n".join(_PROTECTED.sub(" ", s) for s in prose[:k] + [prose[k][:at]])
+        assert not re.search(rf"(?<![\w-]){re.escape(shown)}(?![\w-])", earlier, re.I), \
+            f"{notebook.name}: '{shown}' appears before its glossary link"
