@@ -10,7 +10,7 @@ BENCH_ARGS ?= --bf16
 DATASET ?= mnist1d
 OUT ?= out
 
-.PHONY: book test bench results clean
+.PHONY: book test bench gpu-report results clean
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(VENV)/.test-extras
 ## bench: the side-by-side speed benchmark
 bench: $(BIN)/activate
 	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench $(BENCH_ARGS)
+
+## gpu-report: the paper's scale on this machine's GPU, measured side by side (results/gpu/<device>.json
+## and .md; GPU_ARGS=--tiny checks the command in seconds on a CPU)
+gpu-report: $(BIN)/activate
+	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.gpureport $(GPU_ARGS)
 
 ## results: every chapter headless via papermill (make results PRESET=paper DATASET=mnist)
 results: $(BIN)/activate

@@ -52,3 +52,30 @@ def test_bench_rejects_nonpositive_counts(flag, capsys):
     with pytest.raises(SystemExit):
         bench.main([flag, "0", "--skip-chapter"])
     assert f"{flag} must be at least 1" in capsys.readouterr().err
+
+
+def test_the_gpu_report_runs_every_row_on_a_cpu_with_tiny(tmp_path):
+    """#19's command, prepared before a GPU is lent: --tiny runs every row in seconds and
+    writes the JSON and the Markdown table the appendix will include."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "lt_helpers.gpureport", "--tiny", "--device", "cpu", "--out",
+                          str(tmp_path)], capture_output=True, text=True, env={**os.environ, "LT_PROGRESS": "0"})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads((tmp_path / "cpu-tiny.json").read_text())
+    methods = {(r["workload"].split(",")[0], r["method"], r["precision"]) for r in report["steps"]}
+    for k in (1, 8, 32):
+        for precision in ("fp32", "bf16"):
+            assert ("LeNet-300-100", f"lt_helpers K={k}", precision) in methods
+    assert ("Conv-2", "lt_helpers K=8 NCHW", "fp32") in methods and ("Conv-2", "reference", "fp32") in methods
+    assert all(isinstance(r["ms_per_step"], float) and isinstance(r["vs_reference"], float) for r in report["steps"])
+    names = [e["name"] for e in report["experiments"]]
+    assert len(names) == 3 and names[0].startswith("chapter 3")
+    for level in report["experiments"][1:]:  # one level timed, the full figure projected from it
+        assert level["networks"] == 10 and level["levels"] > 1
+        assert level["projected_s"] == pytest.approx(level["wall_s"] * level["levels"], abs=0.1 * level["levels"])
+    table = (tmp_path / "cpu-tiny.md").read_text()
+    assert "--tiny" in table and table.count("\n|") >= len(report["steps"]) + len(names) + 4
