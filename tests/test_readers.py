@@ -257,3 +257,14 @@ def test_chapters_link_terms_to_the_glossary_where_they_first_appear(notebook):
         earlier = "\n".join(_PROTECTED.sub(" ", s) for s in prose[:k] + [prose[k][:at]])
         assert not re.search(rf"(?<![\w-]){re.escape(shown)}(?![\w-])", earlier, re.I), \
             f"{notebook.name}: '{shown}' appears before its glossary link"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_generated_prose_and_answers_hide_their_code_in_jupyter_and_colab_too(notebook):
+    """A cell whose input the book removes (generated sentences, exercise answers) folds its
+    code in JupyterLab (source_hidden) and Colab (cellView form): an answer is not read in
+    its code before the reader opens it."""
+    for c in cells(notebook):
+        if "remove-input" in c["metadata"].get("tags", []):
+            assert c["metadata"].get("jupyter", {}).get("source_hidden") is True, f"{notebook.name}: {c['id']}"
+            assert c["metadata"].get("cellView") == "form", f"{notebook.name}: {c['id']}"
