@@ -102,7 +102,7 @@ def _log_text_size(event) -> None:
                             "axes": titles}) + "\n")
 
 
-def panels(n: int, ncols: int = 2, panel=(5.2, 4.2), **kwargs):
+def panels(n: int, ncols: int = 2, panel=(5.2, 4.6), **kwargs):
     """A figure of ``n`` panels, at most ``ncols`` across: the page is about 7 inches wide,
     and text stays readable with two panels side by side. Returns ``(fig, axes)`` with
     ``axes`` a flat list of ``n``; a spare cell of the grid is left empty for
@@ -135,22 +135,42 @@ def shared_legend(fig, axes, title="mean over trials; band: min to max") -> None
         for ncols in range(min(3, len(entries)), 0, -1):
             legend = fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=ncols,
                                 title=title, fontsize="small", title_fontsize="small", frameon=False)
-            if ncols == 1 or legend.get_window_extent(renderer).width <= 0.95 * fig.bbox.width:
+            box = legend.get_window_extent(renderer)
+            if ncols == 1 or box.width <= 0.95 * fig.bbox.width:
                 break
             legend.remove()
+        fig.set_figheight(fig.get_figheight() + box.height / fig.dpi)  # the legend's room, not the panels'
 
 
 def percent_axis(ax, values) -> None:
-    """Log-scaled percent-remaining x axis running from 100% down to the smallest value."""
+    """Log-scaled percent-remaining x axis running from 100% down to the smallest value, with
+    at most six labels at measured levels, none closer than a factor 1.4 to the next (levels
+    of different runs that differ by a rounding, e.g. 61.6 and 61.7, count as one)."""
     ax.set_xscale("log")
-    levels = sorted({round(float(v), 1) for v in values}, reverse=True)
-    step = -(-len(levels) // 5)  # at most 6 labelled ticks, at the measured levels
-    ticks = levels[::step] + ([levels[-1]] if (len(levels) - 1) % step else [])
+    levels = []
+    for v in sorted({round(float(v), 1) for v in values}, reverse=True):
+        if not levels or levels[-1] / v > 1.03:
+            levels.append(v)
+    step = -(-len(levels) // 5)
+    ticks = levels[:1]  # the densest and the sparsest level are always labelled; between them,
+    for t in levels[step:-1:step]:  # every step-th level not within a factor 1.4 of a neighbour
+        if ticks[-1] / t >= 1.4 and t / levels[-1] >= 1.4:
+            ticks.append(t)
+    ticks += levels[-1:] if len(levels) > 1 else []
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlim(max(levels) * 1.08, min(levels) / 1.08)
     ax.set_xlabel("weights remaining (%)")
+
+
+def plain_log_axis(axis) -> None:
+    """A log axis labelled in plain numbers (20, 50, 100) instead of powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _scaled(metric, values):

@@ -158,3 +158,20 @@ def test_figures_are_opaque_retina_pngs_in_a_notebook():
             plt.close(fig)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_percent_axis_labels_never_collide():
+    """Ticks at measured levels, at most six, none within a factor 1.4 of the next; levels of
+    two runs that differ by a rounding count as one; the sparsest level is always labelled."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    for values in ([100, 80, 64, 51.2, 41, 32.8, 26.2, 21, 17.4, 14], [100, 61.6, 61.7, 38, 23.3],
+                   [100 * 0.8 ** k for k in range(17)], [100, 8.9, 6.4]):
+        fig, ax = plt.subplots()
+        plots.percent_axis(ax, values)
+        ticks = list(ax.get_xticks())
+        assert len(ticks) <= 6 and ticks[-1] == round(min(values), 1)
+        assert all(a / b >= 1.4 for a, b in zip(ticks, ticks[1:])), ticks
+        plt.close(fig)
