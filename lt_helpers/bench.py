@@ -106,15 +106,22 @@ def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, de
     return 1e3 * (time.perf_counter() - start) / steps
 
 
+def random_tickets(model: str, input_shape, copies: int, rates: dict) -> tuple[list[dict], list]:
+    """``copies`` networks to time: initial weights (seeds 0, 1, ...) and random masks pruned
+    at ``rates`` (per kind of layer, e.g. ``{"fc": 0.5, "output": 0.25}``)."""
+    net = models.build(model, input_shape)
+    layer_rates = masks.layer_rates(net, rates)
+    ms = [masks.random_prune(masks.Mask.ones_like(net), layer_rates, seed=k) for k in range(copies)]
+    inits = [models.build(model, input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
+    return inits, ms
+
+
 def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", model: str = "lenet_300_100",
                base: int = 20, channels_last: bool = True) -> float:
     """ms per training step per network of lt_helpers.train with ``copies`` networks: the
     difference of a run of ``steps + base`` steps and one of ``base`` steps, so set-up and
     the two evaluations cancel."""
-    net = models.build(model, data.input_shape)
-    rates = masks.layer_rates(net, {"fc": 0.5, "conv": 0.5, "output": 0.25})
-    ms = [masks.random_prune(masks.Mask.ones_like(net), rates, seed=k) for k in range(copies)]
-    inits = [models.build(model, data.input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
+    inits, ms = random_tickets(model, data.input_shape, copies, {"fc": 0.5, "conv": 0.5, "output": 0.25})
 
     def timed(iterations):
         _sync(data.device)

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, imp, masks, models, presets
-from .bench import lt_step_ms, reference_step_ms
+from . import __version__, imp, presets
+from .bench import lt_step_ms, random_tickets, reference_step_ms
 from .data import Data, load, normalize
 from .hparams import Hyper
 from .train import resolve_device, train
@@ -67,10 +67,7 @@ def _measured(device, fn):
 
 def _level_s(model: str, data: Data, hp: Hyper, networks: int = 10) -> float:
     """Wall time of one level: ``networks`` masked networks trained together for ``hp``."""
-    net = models.build(model, data.input_shape)
-    rates = masks.layer_rates(net, {"fc": 0.2, "conv": 0.1, "output": 0.1})
-    ms = [masks.random_prune(masks.Mask.ones_like(net), rates, seed=k) for k in range(networks)]
-    inits = [models.build(model, data.input_shape, seeds=[k]).get_copy(0) for k in range(networks)]
+    inits, ms = random_tickets(model, data.input_shape, networks, {"fc": 0.2, "conv": 0.1, "output": 0.1})
     t = time.perf_counter()
     train(model, data, inits, ms, hp, seeds=list(range(networks)), progress=False)
     if data.device.type == "cuda":

@@ -49,6 +49,7 @@ CONTENT_PX = 688
 SMALL_PRINT_PX = 14.0
 DPI = 100
 _SMALLEST_PT = 12 * 0.833  # seaborn's "notebook" font size, as a legend's "small"
+BAND = "mean over trials; band: min to max"  # the legend title of every figure with bands
 
 
 def set_style() -> None:
@@ -116,7 +117,7 @@ def panels(n: int, ncols: int = 2, panel=(5.2, 4.6), **kwargs):
     return fig, axes[:n]
 
 
-def shared_legend(fig, axes, title="mean over trials; band: min to max") -> None:
+def shared_legend(fig, axes, title=BAND) -> None:
     """One legend for panels that draw the same lines: in the grid's spare cell when there is
     one, else under the figure; each panel's own legend is removed. Lines are gathered from
     every panel, once per label."""
@@ -212,7 +213,7 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
     ax.set_ylabel(METRICS.get(metric, metric))
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small", title="mean over trials; band: min to max", title_fontsize="small")
+    ax.legend(fontsize="small", title=BAND, title_fontsize="small")
     return ax
 
 
@@ -238,7 +239,7 @@ def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, label
     ax.set_ylabel(METRICS[metric])
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small", title="mean over trials; band: min to max", title_fontsize="small")
+    ax.legend(fontsize="small", title=BAND, title_fontsize="small")
     return ax
 
 
