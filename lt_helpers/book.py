@@ -54,7 +54,7 @@ class Chapter:
 
     def describe(self) -> str:
         """One line: the dataset, preset, training length, trials and device."""
-        names = {"mnist1d": "MNIST-1D (the offline stand-in)", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+        names = {**data.NAMES, "mnist1d": "MNIST-1D (the offline stand-in)", "fashion_mnist": "Fashion-MNIST (real images)"}
         return (f"{names[self.dataset]} with preset '{self.preset}': {self.hp.iterations:,} iterations "
                 f"per network at batch {self.hp.batch_size}, {self.trials} trial(s), on {self.device}")
 

@@ -1,20 +1,26 @@
 """Datasets as tensors that already live on the device.
 
-Three datasets, one shape of answer (a :class:`Data`):
+Four datasets, one shape of answer (a :class:`Data`):
 
 * ``mnist1d``: MNIST-1D (Greydanus & Kobak), generated locally by the ``mnist1d``
   package and cached on disk. The offline default: no download, seconds to make.
+* ``fashion_mnist``: Zalando's Fashion-MNIST (28x28 grey images of clothing, MNIST's
+  drop-in), read offline from Debian's ``dataset-fashion-mnist`` files where installed:
+  real images on which the paper's LeNet trains at its true size, the book's positive
+  control for what MNIST-1D shows.
 * ``mnist``: MNIST through torchvision (28x28 grey images), the paper's LeNet data.
 * ``cifar10``: CIFAR-10 (3x32x32 colour images), the paper's convolutional data.
 
 A validation split is held out of the training set, as in the paper (5,000 examples for
-MNIST and CIFAR-10, 500 of MNIST-1D's 4,000), and early stopping looks only at it.
+MNIST, Fashion-MNIST and CIFAR-10, 500 of MNIST-1D's 4,000), and early stopping looks only at it.
 Whole datasets are small enough to keep as tensors on the device, so the training loop
 indexes a batch out of memory: no DataLoader, no per-example Python.
 """
 
 from __future__ import annotations
 
+import gzip
+import math
 import os
 import pickle
 import socket
@@ -28,13 +34,17 @@ import torch
 from .errors import LTError, check_choice
 from .files import atomic_write
 
-DATASETS = ("mnist1d", "mnist", "cifar10")
+DATASETS = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
 # "auto" picks the paper's dataset for a model when it can be had
 PAPER_DATASET = {"lenet_300_100": "mnist", **{m: "cifar10" for m in ("conv2", "conv4", "conv6", "vgg19", "resnet20")}}
-VALIDATION_SIZE = {"mnist1d": 500, "mnist": 5000, "cifar10": 5000}
+VALIDATION_SIZE = {"mnist1d": 500, "fashion_mnist": 5000, "mnist": 5000, "cifar10": 5000}
 MEAN_STD = {  # per channel, of the training images scaled to [0, 1]
     "mnist": ((0.1307,), (0.3081,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}
+# Where Debian's package dataset-fashion-mnist puts its files (gzipped IDX, as published)
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte")
 
 
 class DatasetUnavailable(LTError):
@@ -79,11 +89,12 @@ def default_root() -> Path:
 
 
 def load(name: str, *, data_root=None, device="cpu", download: bool | None = None) -> Data:
-    """Load dataset ``name`` ('mnist1d', 'mnist', 'cifar10') onto ``device``.
+    """Load dataset ``name`` ('mnist1d', 'fashion_mnist', 'mnist', 'cifar10') onto ``device``.
 
     ``data_root`` is a folder in torchvision's on-disk layout (``MNIST/raw/...``,
-    ``cifar-10-batches-py/...``); files found there load offline. ``download=None``
-    downloads a missing dataset when the network allows.
+    ``FashionMNIST/raw/...``, ``cifar-10-batches-py/...``); files found there load offline,
+    and Fashion-MNIST also loads from Debian's files (:data:`DEBIAN_FASHION_MNIST`).
+    ``download=None`` downloads a missing dataset when the network allows.
     """
     check_choice("dataset", name, DATASETS, " (or 'auto' where a chapter accepts it)")
     root = Path(data_root) if data_root is not None else default_root()
@@ -93,12 +104,12 @@ def load(name: str, *, data_root=None, device="cpu", download: bool | None = Non
     if root.exists() and not os.access(root, os.R_OK):
         raise LTError(f"data root {root} is not readable; fix its permissions or pass another "
                       "--data-root")
-    loader = {"mnist1d": _mnist1d, "mnist": _mnist, "cifar10": _cifar10}[name]
+    loader = {"mnist1d": _mnist1d, "fashion_mnist": _fashion_mnist, "mnist": _mnist, "cifar10": _cifar10}[name]
     x, y, x_test, y_test = loader(root, download)
     return _split(name, x, y, x_test, y_test).to(device)
 
 
-NAMES = {"mnist1d": "MNIST-1D", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+NAMES = {"mnist1d": "MNIST-1D", "fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "cifar10": "CIFAR-10"}
 
 
 def resolve(dataset: str, model: str = "lenet_300_100", *, data_root=None, device=None, say=print) -> str:
@@ -153,7 +164,7 @@ def _resolves(host: str) -> bool:
         return False
 
 
-# --- the three datasets -------------------------------------------------------------
+# --- the four datasets -------------------------------------------------------------
 
 def _mnist1d(root: Path, download):
     """MNIST-1D with the package's default arguments (4,000 train / 1,000 test, length 40)."""
@@ -178,9 +189,9 @@ def _mnist1d(root: Path, download):
 
 def _on_disk(name: str, root: Path) -> bool:
     if name == "mnist":
-        raw = root / "MNIST" / "raw"
-        return all((raw / f).exists() for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+        return _idx_folder(root / "MNIST" / "raw") is not None
+    if name == "fashion_mnist":
+        return _fashion_folder(root) is not None
     if name == "cifar10":
         folder = root / "cifar-10-batches-py"
         return all((folder / f).exists() for f in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"])
@@ -191,10 +202,12 @@ def _fetch(name: str, root: Path, download, fetcher):
     """Download ``name`` with torchvision unless it is already on disk; explain failures."""
     if _on_disk(name, root):
         return
-    how = {"mnist": "MNIST/raw/ (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-                    "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)",
+    idx = ", ".join(IDX_FILES)
+    how = {"mnist": f"MNIST/raw/ ({idx})", "fashion_mnist": f"FashionMNIST/raw/ ({idx}, or the same .gz)",
            "cifar10": "cifar-10-batches-py/ (data_batch_1..5, test_batch)"}[name]
-    hint = (f"Put torchvision's files under {root}/{how} and pass data_root (--data-root), "
+    debian = ("On Debian or Ubuntu, `apt-get install dataset-fashion-mnist` installs it offline "
+              f"(into {DEBIAN_FASHION_MNIST}). " if name == "fashion_mnist" else "")
+    hint = (f"{debian}Put torchvision's files under {root}/{how} and pass data_root (--data-root), "
             "run where the network is reachable, or use dataset='mnist1d', which is generated "
             "locally.")
     if download is False or (download is None and not network_available()):
@@ -209,9 +222,69 @@ def _mnist(root: Path, download):
     from torchvision.datasets import MNIST
 
     _fetch("mnist", root, download, lambda r: MNIST(r, train=True, download=True) and MNIST(r, train=False, download=True))
-    train, test = MNIST(root, train=True), MNIST(root, train=False)
+    x, y, x_test, y_test = _read_idx_set(_idx_folder(root / "MNIST" / "raw"))
     prep = lambda images: normalize(images.unsqueeze(1).float() / 255, "mnist")  # [N,1,28,28]
-    return prep(train.data), train.targets.long(), prep(test.data), test.targets.long()
+    return prep(x), y, prep(x_test), y_test
+
+
+def _fashion_mnist(root: Path, download):
+    """Fashion-MNIST: Debian's files if installed, else torchvision's layout under ``root``
+    (downloaded there when missing and the network allows). Standardized with the mean and
+    standard deviation of its own training images (0.2860 and 0.3530 for the real set)."""
+    from torchvision.datasets import FashionMNIST
+
+    _fetch("fashion_mnist", root, download,
+           lambda r: FashionMNIST(r, train=True, download=True) and FashionMNIST(r, train=False, download=True))
+    x, y, x_test, y_test = _read_idx_set(_fashion_folder(root))
+    x, x_test = x.unsqueeze(1).float() / 255, x_test.unsqueeze(1).float() / 255  # [N,1,28,28]
+    mean, std = x.mean(), x.std()
+    return (x - mean) / std, y, (x_test - mean) / std, y_test
+
+
+def _fashion_folder(root: Path) -> Path | None:
+    """The folder holding Fashion-MNIST's four IDX files: ``root/FashionMNIST/raw`` (an
+    explicit data root wins), else Debian's."""
+    return _idx_folder(root / "FashionMNIST" / "raw") or _idx_folder(DEBIAN_FASHION_MNIST)
+
+
+def _idx_folder(folder: Path) -> Path | None:
+    """``folder`` if it holds all four IDX files (each plain or gzipped), else None."""
+    found = all((folder / f).exists() or (folder / f"{f}.gz").exists() for f in IDX_FILES)
+    return folder if found else None
+
+
+def _read_idx_set(folder: Path):
+    """Training images and labels, test images and labels, from MNIST-style IDX files."""
+    x, y, x_test, y_test = (read_idx(folder / f) for f in IDX_FILES)
+    for images, labels, part in ((x, y, "train"), (x_test, y_test, "t10k")):
+        if len(images) != len(labels):
+            raise LTError(f"{folder}: {part} has {len(images)} images but {len(labels)} labels; the files "
+                          "are from different sets or cut short: replace them")
+        if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) <= 9:
+            raise LTError(f"{folder}: {part} labels run from {int(labels.min())} to {int(labels.max())}, "
+                          "not 0-9: these are not MNIST-style class labels")
+    return x, y.long(), x_test, y_test.long()
+
+
+def read_idx(path: Path) -> torch.Tensor:
+    """An IDX file of unsigned bytes (``path`` or ``path.gz``) as a uint8 tensor: a 4-byte
+    magic number (0x0801 for labels, 0x0803 for images), one 4-byte big-endian size per
+    dimension, then the bytes. A file that is cut short or not IDX raises a clear error."""
+    path = path if path.exists() else path.with_name(path.name + ".gz")
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as err:
+        raise LTError(f"cannot read {path} ({err}): the file is damaged or cut short; replace it") from err
+    magic = int.from_bytes(raw[:4], "big")
+    if len(raw) < 4 or magic >> 8 != 0x08 or not 1 <= magic & 0xFF <= 3:
+        raise LTError(f"{path} is not an IDX file of unsigned bytes (magic number {raw[:4].hex() or 'missing'})")
+    ndim = magic & 0xFF
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    body = raw[4 + 4 * ndim:]
+    if len(body) != math.prod(shape):
+        raise LTError(f"{path} should hold {math.prod(shape):,} bytes of data for shape {shape} but holds "
+                      f"{len(body):,}: the file is cut short or damaged; replace it")
+    return torch.frombuffer(bytearray(body), dtype=torch.uint8).view(shape)
 
 
 def _cifar10(root: Path, download):

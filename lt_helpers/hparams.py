@@ -18,6 +18,11 @@ class Hyper:
     momentum: float = 0.9  # SGD only
     weight_decay: float = 0.0
     eval_every: int = 100
+    # Test accuracy every ``test_every`` iterations (a multiple of eval_every; 0: at every
+    # evaluation), and always at the end and at the early-stopping iteration, exactly as an
+    # evaluation every eval_every would give it (the weights there are kept until the end).
+    # Validation is evaluated every eval_every regardless: it chooses the early stop.
+    test_every: int = 0
     warmup: int = 0  # iterations of linear learning-rate warmup from 0
     lr_drops: list[int] = field(default_factory=list)  # iterations at which lr is divided by 10
     # Mixed precision: 'auto' is bf16 autocast on a GPU that supports it (fp16 with loss
@@ -32,6 +37,9 @@ class Hyper:
         for name in ("iterations", "batch_size", "eval_every"):
             if int(getattr(self, name)) < 1:
                 raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if int(self.test_every) < 0 or int(self.test_every) % int(self.eval_every):
+            raise LTError(f"test_every must be 0 (test at every evaluation) or a multiple of eval_every "
+                          f"({self.eval_every}), got {self.test_every}")
         if self.optimizer not in ("adam", "sgd"):
             raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
         if not 0.0 <= self.dropout < 1.0:

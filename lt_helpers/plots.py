@@ -228,8 +228,11 @@ def learning_curves(curves, metric: str = "test_acc", ax=None, title=None, label
     for (cond, pct), part in curves.groupby(["condition", "percent_remaining"], sort=False):
         dense = pct > 99.99
         g = part.groupby("iteration")[metric]
-        it = np.asarray(list(g.groups))
-        mean, lo, hi = _scaled(metric, g.mean()), _scaled(metric, g.min()), _scaled(metric, g.max())
+        # only where every network was evaluated: runs that test less often (hp.test_every)
+        # have their test accuracy at a coarser grid, plus their own early-stopping iteration
+        every = g.count() == part["trial"].nunique()
+        it = np.asarray(every.index[every])
+        mean, lo, hi = (_scaled(metric, f()[every]) for f in (g.mean, g.min, g.max))
         color = COLORS["dense" if dense else cond]
         name = labels["dense"] if dense else f"{labels.get(cond, cond)}, {pct:.1f}%"
         ax.plot(it, mean, "-" if dense else styles[levels.index(pct) % len(styles)], color=color,

@@ -1,6 +1,7 @@
 """Shared fixtures. Tests run offline on MNIST-1D and on tiny files in the real MNIST and
 CIFAR-10 formats, written here."""
 
+import gzip
 import os
 import pickle
 import struct
@@ -72,6 +73,26 @@ def mnist_root(tmp_path):
     for prefix, n in (("train", 100), ("t10k", 30)):
         write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
+    return tmp_path
+
+
+@pytest.fixture
+def fashion_root(tmp_path, monkeypatch):
+    """A data root holding a 120/40-example Fashion-MNIST in torchvision's layout, gzipped as
+    Debian and Zalando ship it; Debian's own folder is hidden, so only these files load."""
+    from lt_helpers import data
+
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    rng = np.random.default_rng(1)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", 120), ("t10k", 40)):
+        for kind, array in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                            ("labels-idx1", (np.arange(n) * 7 % 10).astype(np.uint8))):
+            plain = raw / f"{prefix}-{kind}-ubyte"
+            write_idx(plain, array)
+            plain.with_name(plain.name + ".gz").write_bytes(gzip.compress(plain.read_bytes()))
+            plain.unlink()
     return tmp_path
 
 

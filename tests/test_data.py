@@ -1,3 +1,4 @@
+import gzip
 import pickle
 
 import numpy as np
@@ -22,7 +23,7 @@ def test_mnist1d_splits_and_cache(tmp_path):
 
 
 def test_unknown_dataset_lists_valid_names():
-    with pytest.raises(LTError, match="mnist1d, mnist, cifar10"):
+    with pytest.raises(LTError, match="mnist1d, fashion_mnist, mnist, cifar10"):
         data.load("imagenet")
 
 
@@ -41,6 +42,78 @@ def test_mnist_missing_offline_says_what_to_do(tmp_path):
         data.load("mnist", data_root=tmp_path, download=False)
     msg = str(err.value)
     assert "MNIST/raw" in msg and "mnist1d" in msg and str(tmp_path) in msg
+
+
+def test_fashion_mnist_from_gzipped_idx_files(fashion_root):
+    d = data.load("fashion_mnist", data_root=fashion_root, download=False)
+    assert d.name == "fashion_mnist" and d.input_shape == (1, 28, 28)
+    assert (len(d.y_train), len(d.y_val), len(d.y_test)) == (96, 24, 40)
+    raw = fashion_root / "FashionMNIST/raw"
+    images = np.frombuffer(gzip.decompress((raw / "train-images-idx3-ubyte.gz").read_bytes())[16:], np.uint8)
+    pixels = torch.from_numpy(images.reshape(120, 28, 28).copy()).float() / 255
+    mean, std = pixels.mean(), pixels.std()  # standardized with its own training images' statistics
+    test = np.frombuffer(gzip.decompress((raw / "t10k-images-idx3-ubyte.gz").read_bytes())[16:], np.uint8)
+    expected = (torch.from_numpy(test[:784].reshape(28, 28).copy()).float() / 255 - mean) / std
+    assert torch.allclose(d.x_test[0, 0], expected, atol=1e-5)
+    assert d.y_test.tolist() == [k * 7 % 10 for k in range(40)]
+    everything = torch.cat([d.x_train, d.x_val]).flatten()
+    assert abs(everything.mean()) < 1e-5 and abs(everything.std() - 1) < 1e-4
+
+
+def test_fashion_mnist_plain_idx_files_load_too(fashion_root):
+    raw = fashion_root / "FashionMNIST/raw"
+    for gz in raw.glob("*.gz"):
+        gz.with_suffix("").write_bytes(gzip.decompress(gz.read_bytes()))
+        gz.unlink()
+    assert len(data.load("fashion_mnist", data_root=fashion_root, download=False).y_test) == 40
+
+
+def test_fashion_mnist_missing_names_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
+    with pytest.raises(data.DatasetUnavailable) as err:
+        data.load("fashion_mnist", data_root=tmp_path, download=False)
+    msg = str(err.value)
+    assert "apt-get install dataset-fashion-mnist" in msg and "FashionMNIST/raw" in msg and "mnist1d" in msg
+
+
+def test_fashion_mnist_from_debians_folder(fashion_root, tmp_path_factory, monkeypatch):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", fashion_root / "FashionMNIST" / "raw")
+    elsewhere = tmp_path_factory.mktemp("empty-root")
+    assert len(data.load("fashion_mnist", data_root=elsewhere, download=False).y_test) == 40
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[:-100], "cut short"),
+    (lambda b: b"\x00\x00\x09\x03" + b[4:], "not an IDX file"),
+])
+def test_damaged_idx_files_are_named(fashion_root, damage, message):
+    path = fashion_root / "FashionMNIST/raw/t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(damage(gzip.decompress(path.read_bytes()))))
+    with pytest.raises(LTError, match=message) as err:
+        data.load("fashion_mnist", data_root=fashion_root, download=False)
+    assert "t10k-images-idx3-ubyte" in str(err.value)
+
+
+def test_idx_labels_that_do_not_fit_the_images(fashion_root):
+    path = fashion_root / "FashionMNIST/raw/t10k-labels-idx1-ubyte.gz"
+    labels = np.arange(41, dtype=np.uint8) % 10
+    path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + (41).to_bytes(4, "big") + labels.tobytes()))
+    with pytest.raises(LTError, match="40 images but 41 labels"):
+        data.load("fashion_mnist", data_root=fashion_root, download=False)
+    path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + (40).to_bytes(4, "big") + bytes([12] * 40)))
+    with pytest.raises(LTError, match="not 0-9"):
+        data.load("fashion_mnist", data_root=fashion_root, download=False)
+
+
+@pytest.mark.skipif(not data.DEBIAN_FASHION_MNIST.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+def test_the_real_fashion_mnist_from_debian(tmp_path):
+    x, y, x_test, y_test = data._read_idx_set(data.DEBIAN_FASHION_MNIST)
+    assert x.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert torch.bincount(y).tolist() == [6000] * 10 and torch.bincount(y_test).tolist() == [1000] * 10
+    d = data.load("fashion_mnist", data_root=tmp_path, download=False)
+    assert (len(d.y_train), len(d.y_val), len(d.y_test)) == (55000, 5000, 10000)
+    pixels = x.float() / 255
+    assert abs(pixels.mean() - 0.2860) < 1e-4 and abs(pixels.std() - 0.3530) < 1e-4
 
 
 def test_cifar10_from_pickled_batches(cifar_root):

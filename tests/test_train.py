@@ -312,3 +312,35 @@ def test_cpu_training_flushes_denormals(mnist1d):
         assert (tiny * 1.0).item() == 0.0
     finally:
         torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("model, groups", [("lenet_300_100", 2), ("conv2", 1)])
+def test_fewer_test_evaluations_give_the_same_numbers(mnist1d, model, groups):
+    """hp.test_every skips the test set between its points, yet every number a run reports
+    (validation curve, early-stopping iteration and its test accuracy, final test accuracy,
+    weights) is bit for bit what evaluating the test set at every evaluation gives."""
+    net = models.build(model, (1, 40))
+    inits = [models.build(model, (1, 40), seeds=[k]).get_copy(0) for k in range(4)]
+    ms = [masks.random_prune(Mask.ones_like(net), masks.layer_rates(net, {"fc": 0.5, "conv": 0.2, "output": 0.2}),
+                             seed=k) for k in range(4)]
+    every = train.Hyper(iterations=300, eval_every=10, lr=1e-2)  # lr 1e-2: minima inside the run
+    sparse = train.Hyper(iterations=300, eval_every=10, lr=1e-2, test_every=100)
+    full = train.train(model, mnist1d, inits, ms, every, seeds=[0, 1, 2, 3], groups=groups)
+    lazy = train.train(model, mnist1d, inits, ms, sparse, seeds=[0, 1, 2, 3], groups=groups)
+    stops = [r.early_stop_iteration for r in full]
+    assert any(s % 100 for s in stops), f"no early stop between test points: {stops}; the test proves nothing"
+    for a, b in zip(full, lazy):
+        assert a.curve["val_loss"] == b.curve["val_loss"] and a.curve["val_acc"] == b.curve["val_acc"]
+        assert (a.early_stop_iteration, a.early_stop_test_acc, a.final_test_acc) == \
+               (b.early_stop_iteration, b.early_stop_test_acc, b.final_test_acc)
+        assert all(torch.equal(a.weights[n], b.weights[n]) for n in a.weights)
+        for it, x, y in zip(a.curve["iteration"], a.curve["test_acc"], b.curve["test_acc"]):
+            if it % 100 == 0 or it == b.early_stop_iteration:
+                assert x == y  # measured at the test points, the end and the early stop
+            else:
+                assert y is None and x is not None  # not measured: no number stands in for it
+
+
+def test_test_every_must_be_a_multiple_of_eval_every():
+    with pytest.raises(LTError, match="multiple of eval_every"):
+        train.Hyper(eval_every=100, test_every=250).check()
