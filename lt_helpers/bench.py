@@ -17,6 +17,15 @@ the reference's and the one-at-a-time ms/step divided by the row's (throughput r
 ``spread`` is how much slower the row's slowest repetition was than its best, a measure of
 the machine's noise during the run (on a shared machine, ratios move by about as much).
 ``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16).
+A Fashion-MNIST section (where Debian's ``dataset-fashion-mnist`` or torchvision's files are
+on disk; ``--skip-fashion`` leaves it out) times what a full run on real images does: 10
+networks of LeNet-300-100 (784-300-100-10), evaluation *included* (validation every 100
+iterations on 5,000 images), once with the test set (10,000 images) at every evaluation
+and once every 1,000 iterations as the ``paper`` preset does (``Hyper.test_every``: the same
+reported numbers). Beside each: its arithmetic's floor, the multiply-adds of the training
+steps and evaluations divided by this machine's measured matrix-multiply peak (a large
+single-threaded fp32 product, times the cores the groups use), and the share of that
+peak the run reaches.
 A last line times chapter 3's full MNIST-1D experiment
 (``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 15,000 iterations),
 unless ``--skip-chapter``.
@@ -38,9 +47,9 @@ import torch
 from torch import nn
 
 from . import imp, masks, models, presets
-from .data import MEAN_STD, Data, load, normalize
+from .data import MEAN_STD, Data, DatasetUnavailable, load, normalize
 from .hparams import Hyper
-from .train import resolve_device, train
+from .train import GROUPS, resolve_device, train
 
 
 class PerExampleDataset(torch.utils.data.Dataset):
@@ -135,6 +144,77 @@ def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", mod
     return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
 
 
+def matmul_peak_gflops(device, size: int = 1024, repeats: int = 5) -> float:
+    """The fp32 rate of a large matrix product on ``device`` (single-threaded on a CPU):
+    the best of ``repeats``, in GFLOP/s (2 flops per multiply-add)."""
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
+    before = torch.get_num_threads()
+    if torch.device(device).type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        best = float("inf")
+        for _ in range(repeats + 1):  # the first warms up
+            _sync(device)
+            t = time.perf_counter()
+            a @ b
+            _sync(device)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        torch.set_num_threads(before)
+    return 2 * size ** 3 / best / 1e9
+
+
+def lenet_flops_per_step(data: Data, hp: Hyper) -> float:
+    """Floating-point operations per network-step of LeNet-300-100 on ``data``, its
+    evaluations included: a training step is the forward product and two backward ones
+    (the first layer's input gradient is not needed), 2 flops per multiply-add; every
+    ``eval_every`` steps a forward pass over the validation set, every ``test_every`` one
+    over the test set."""
+    sizes = [(int(np.prod(data.input_shape)), 300), (300, 100), (100, 10)]
+    macs = sum(i * o for i, o in sizes)
+    backward = 2 * macs - sizes[0][0] * sizes[0][1]
+    train_flops = 2 * hp.batch_size * (macs + backward)
+    test_every = hp.test_every or hp.eval_every
+    eval_flops = 2 * macs * (len(data.y_val) / hp.eval_every + len(data.y_test) / test_every)
+    return train_flops + eval_flops
+
+
+def fashion_rows(device, iterations: int, repeats: int, copies: int = 10) -> list[str]:
+    """The Fashion-MNIST section: ms per network-step with evaluation, against its floor."""
+    try:
+        data = load("fashion_mnist", device=device, download=False)
+    except DatasetUnavailable as err:
+        return [f"Fashion-MNIST: skipped ({err})"]
+    inits, ms = random_tickets("lenet_300_100", data.input_shape, copies, {"fc": 0.5, "output": 0.25})
+    paper = presets.get("lenet_300_100", "fashion_mnist", "paper").hp
+    settings = {"test every 100 (full evaluation)": Hyper(**{**paper.to_dict(), "iterations": iterations,
+                                                             "test_every": 0}),
+                f"test every {paper.test_every:,} (paper preset)": Hyper(**{**paper.to_dict(),
+                                                                            "iterations": iterations})}
+    times = {name: [] for name in settings}
+    for _ in range(repeats):  # interleaved, best kept
+        for name, hp in settings.items():
+            _sync(device)
+            t = time.perf_counter()
+            train("lenet_300_100", data, inits, ms, hp, seeds=list(range(copies)), progress=False)
+            _sync(device)
+            times[name].append(time.perf_counter() - t)
+    cores = min(copies, GROUPS) if torch.device(device).type == "cpu" else 1
+    peak = matmul_peak_gflops(device) * cores
+    lines = [f"\nLeNet-300-100 on Fashion-MNIST, {copies} networks in {cores} group(s), {iterations:,} iterations, "
+             f"validation (5,000) every 100, evaluation included; floor: the arithmetic at {peak:,.0f} GFLOP/s "
+             f"(a 1024x1024 fp32 product's rate x {cores} core(s))",
+             f"{'evaluation':36s} {'ms/step':>9s} {'floor ms':>9s} {'of peak':>8s} {'vs full':>8s} {'spread':>7s}"]
+    full = min(times[next(iter(settings))])
+    for name, hp in settings.items():
+        best = min(times[name])
+        step_ms = 1e3 * best / (copies * iterations)
+        floor_ms = 1e3 * lenet_flops_per_step(data, hp) / (peak * 1e9)
+        lines.append(f"{name:36s} {step_ms:9.3f} {floor_ms:9.3f} {floor_ms / step_ms:8.0%} {full / best:7.2f}x "
+                     f"{max(times[name]) / best - 1:7.0%}")
+    return lines
+
+
 def _sync(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
@@ -173,8 +253,11 @@ def main(argv=None) -> int:
                    help="also time Conv-2 on CIFAR-shaped data (always on a GPU; on a 2-core CPU about 4 minutes more)")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
     p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
+    p.add_argument("--skip-fashion", action="store_true", help="skip the Fashion-MNIST section")
+    p.add_argument("--fashion-iterations", type=int, default=1000,
+                   help="iterations of each Fashion-MNIST measurement (a multiple of 1,000 keeps its test points)")
     args = p.parse_args(argv)
-    for name in ("steps", "repeats"):
+    for name in ("steps", "repeats", "fashion_iterations"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     device = resolve_device(args.device)
@@ -217,6 +300,9 @@ def main(argv=None) -> int:
         for m, ms in best.items():
             print(f"{name:30s} {m:22s} {ms:9.3f} {best['reference'] / ms:12.2f}x "
                   f"{best['lt_helpers K=1'] / ms:7.2f}x {max(times[m]) / ms - 1:7.0%}", flush=True)
+    if not args.skip_fashion:
+        for line in fashion_rows(device, args.fashion_iterations, args.repeats):
+            print(line, flush=True)
     if not args.skip_chapter:
         t = time.perf_counter()
         imp.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),

@@ -39,6 +39,11 @@ class Chapter:
     def hp(self):
         return self.settings.hp
 
+    @property
+    def dataset_name(self) -> str:
+        """The data set's name as prose writes it: 'MNIST-1D', 'Fashion-MNIST', 'MNIST', 'CIFAR-10'."""
+        return data.NAMES[self.dataset]
+
     def run_imp(self, model: str | None = None, **overrides):
         """:func:`lt_helpers.imp.run_imp` with this chapter's dataset, preset, trials, seed,
         data and device; ``overrides`` replace any of them (or pass other arguments, e.g.

@@ -139,3 +139,129 @@ def table(rows: list[dict]):
 
     frame = pd.DataFrame(rows, columns=["claim", "paper", "this run", "verdict"])
     return frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+
+
+# --- the paper's LeNet claims, tested on a full run ------------------------------------------
+
+STOP, ACC, FINAL = "early_stop_iteration", "early_stop_test_acc", "final_test_acc"
+
+
+def lenet_rows(run) -> list[dict]:
+    """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
+    :class:`lt_helpers.imp.Results` with tickets, ``random_reinit`` and ``oneshot``
+    networks) at the level nearest the one the paper names, paired by trial. Each row:
+    ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,
+    and ``capped``, how many of the networks compared were still improving at their last
+    evaluation, of how many (their early stop is then a bound, not a measurement)."""
+    frame, rows = run.frame(), []
+    pct = lambda level: frame[frame["round"] == level].percent_remaining.mean()
+
+    def claim(text, paper, level, a, b, claimed, unit="points", digits=1):
+        (ka, ca), (kb, cb) = a, b
+        values_a, values_b = run.per_trial(level, ca, ka), run.per_trial(0 if cb == "dense" else level,
+                                                                         "ticket" if cb == "dense" else cb, kb)
+        compared = frame[((frame["round"] == level) & (frame.condition == ca))
+                         | ((frame["round"] == 0) & (frame.condition == "ticket") if cb == "dense" else
+                            (frame["round"] == level) & (frame.condition == cb))]
+        rows.append({"claim": text, "paper": paper,
+                     "this run": f"at {pct(level):.1f}%: {brief(values_a, values_b, unit, digits)}",
+                     "verdict": verdict(values_a, values_b, claimed),
+                     "capped": (int(compared.early_stop_at_end.sum()), len(compared))})
+
+    for p in (51.3, 21.1):
+        claim("tickets reach minimum validation loss sooner than the dense network",
+              f"yes, at {p}%" + (" (38% sooner)" if p == 21.1 else ""), run.level_nearest(p),
+              (STOP, "ticket"), (STOP, "dense"), "lower", "iterations", 0)
+    for key, when in ((ACC, "at early stop"), (FINAL, "at the end of training")):
+        claim(f"tickets are more accurate than the dense network ({when})",
+              "more than +0.3 points at 13.5%" if key == ACC else
+              "not reported (the same claim, tested at the end of training)",
+              run.level_nearest(13.5), (key, "ticket"), (key, "dense"), "higher")
+    level = run.level_nearest(21.1)
+    claim("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%",
+          level, (STOP, "ticket"), (STOP, "random_reinit"), "lower", "iterations", 0)
+    claim("tickets are more accurate than their random reinitializations", "about +0.5 points at 21%",
+          level, (ACC, "ticket"), (ACC, "random_reinit"), "higher")
+    for p in (67.5, 51.3, 21.1, 17.6):  # the paper's range, tested at both ends and within
+        claim("one-shot tickets reach minimum validation loss sooner than the dense network",
+              f"yes, from 67.5% to 17.6% (tested at the level nearest {p}%)", run.level_nearest(p),
+              (STOP, "oneshot"), (STOP, "dense"), "lower", "iterations", 0)
+    for p in (7.0, 3.6):
+        claim("iterative pruning finds smaller tickets: iterative tickets are more accurate than one-shot ones",
+              f"yes (tested at the level nearest {p}%)", run.level_nearest(p), (ACC, "ticket"), (ACC, "oneshot"),
+              "higher")
+    return rows
+
+
+def side_by_side(tables: dict[str, list[dict]]):
+    """The same claims tested on several runs (e.g. ``{"MNIST-1D": rows, "Fashion-MNIST":
+    rows}``, each from the same function such as :func:`lenet_rows`), one row per claim: the
+    claim, the paper's number, then each run's number and verdict side by side (a pandas
+    Styler that shows every word)."""
+    import pandas as pd
+
+    names = list(tables)
+    lengths = {len(rows) for rows in tables.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"every run must test the same claims; got {dict((n, len(r)) for n, r in tables.items())}")
+    out = []
+    for row_set in zip(*tables.values()):
+        first = row_set[0]
+        if any((r["claim"], r["paper"]) != (first["claim"], first["paper"]) for r in row_set):
+            raise ValueError(f"the runs' claims are not in the same order at {first['claim']!r}")
+        out.append({"claim": first["claim"], "paper": first["paper"],
+                    **{f"{name}: {col}": r[col] for name, r in zip(names, row_set) for col in ("this run", "verdict")}})
+    frame = pd.DataFrame(out)
+    return frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+
+
+def _outcome(v: str) -> str:
+    """A verdict reduced to what it says: 'reproduced', 'opposite', 'no clear difference',
+    'consistent' or 'not testable'."""
+    if v.startswith("reproduced"):
+        return "reproduced"
+    if v.startswith("not testable"):
+        return "not testable"
+    if v.startswith("consistent"):
+        return "consistent"
+    return "opposite" if ("opposite" in v or "lower" in v or "clear difference" == v.split(": ")[-1]) \
+        else "no clear difference"
+
+
+def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -> list[str]:
+    """One generated sentence for every claim whose verdicts differ between the runs of
+    ``tables`` (as for :func:`side_by_side`): which way each run went, and what the runs
+    themselves point to. Where networks compared were still improving at their end, their
+    early stops are lower bounds and a longer run has to decide. Otherwise, with
+    ``reference`` (the run nearest the paper's setting: the positive control), the sentence
+    says whether the paper's result holds there and fails on the other run (the failure
+    points to that run's data set or scale) or the reverse (the reference does not
+    confirm it)."""
+    names, sentences = list(tables), []
+    for row_set in zip(*tables.values()):
+        outcomes = [_outcome(r["verdict"]) for r in row_set]
+        if len(set(outcomes)) == 1:
+            continue
+        claim, paper = row_set[0]["claim"], row_set[0]["paper"]
+        said = "; ".join(f"on {n} {r['verdict']} ({r['this run']})" for n, r in zip(names, row_set))
+        capped = [(n, r["capped"]) for n, r in zip(names, row_set) if r["capped"][0]]
+        held = {n for n, o in zip(names, outcomes) if o == "reproduced"}
+        others = [n for n in names if n != reference]
+        if capped:
+            why = " and ".join(f"on {n} {k} of the {m} networks compared were still improving at their last "
+                               "evaluation" for n, (k, m) in capped)
+            pointer = (f"{why}, so there the comparison rests partly on early stops that are only lower bounds: a "
+                       "longer run would tell whether the data set or the training length decides it")
+        elif reference in held:
+            whose = "that run's" if len(others) == 1 else "those runs'"
+            pointer = (f"no network compared was still improving at its end: the paper's result holds on {reference} "
+                       f"and not on {' or '.join(others)}, so this failure points to {whose} data set or scale, not "
+                       "to lottery tickets")
+        elif reference is not None and held:
+            pointer = (f"no network compared was still improving at its end: the paper's result holds on "
+                       f"{', '.join(sorted(held))} but {reference} does not confirm it at its scale")
+        else:
+            pointer = ("no network compared was still improving at its end on either side: the runs differ in "
+                       "how clearly they show it, and neither reproduces the paper's result")
+        sentences.append(f"**{claim}** ({paper}): {said}. {pointer[0].upper()}{pointer[1:]}.")
+    return sentences

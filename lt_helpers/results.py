@@ -139,6 +139,10 @@ FULL_RUNS = {
     "lenet_300_100-mnist1d-paper": (
         "python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset paper --trials 5 --rounds 16 "
         "--controls random_reinit oneshot --out runs/lenet_300_100-mnist1d-paper"),
+    # the same experiment on real images: the paper's LeNet at its true size (chapter 3's positive control)
+    "lenet_300_100-fashion_mnist-paper": (
+        "python -m lt_helpers imp --model lenet_300_100 --dataset fashion_mnist --preset paper --trials 5 --rounds 16 "
+        "--controls random_reinit oneshot --out runs/lenet_300_100-fashion_mnist-paper"),
     "lenet_300_100-mnist1d-paper-controls": (
         "python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset paper --trials 5 --rounds 16 "
         "--controls random_reinit random_prune shuffle sign_reinit --out runs/lenet_300_100-mnist1d-paper-controls"),
@@ -165,7 +169,7 @@ FULL_RUNS = {
 
 
 # full runs that ship their ticket masks too (chapter 7 needs them): lt_helpers/full_runs/<name>.masks.npz
-WITH_MASKS = ("lenet_300_100-mnist1d-paper",)
+WITH_MASKS = ("lenet_300_100-mnist1d-paper", "lenet_300_100-fashion_mnist-paper")
 
 
 def full_run(name: str, folder=None):

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import torch
 
 from lt_helpers import bench
 
@@ -26,7 +27,7 @@ def _rows(out):
 
 
 def test_bench_table(capsys):
-    assert bench.main(["--device", "cpu", "--steps", "40", "--repeats", "2", "--skip-chapter"]) == 0
+    assert bench.main(["--device", "cpu", "--steps", "40", "--repeats", "2", "--skip-chapter", "--skip-fashion"]) == 0
     out = capsys.readouterr().out
     rows = _rows(out)
     methods = ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=32"]
@@ -41,7 +42,7 @@ def test_bench_conv_rows(capsys):
     """``--conv``: Conv-2 on CIFAR-shaped images, with and without channels-last, whose
     reference loop trains a real torch.nn Conv-2 on PIL-converted colour images."""
     # --steps 90: Conv-2 times 3 steps, enough that set-up noise cannot make a time negative
-    assert bench.main(["--device", "cpu", "--steps", "90", "--repeats", "1", "--skip-chapter", "--conv"]) == 0
+    assert bench.main(["--device", "cpu", "--steps", "90", "--repeats", "1", "--skip-chapter", "--skip-fashion", "--conv"]) == 0
     rows = [r for r in _rows(capsys.readouterr().out) if r["workload"] == "Conv-2, CIFAR-shaped"]
     assert [r["method"] for r in rows] == ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=8 NCHW"]
     _check_ratios(rows, "Conv-2, CIFAR-shaped")
@@ -79,3 +80,43 @@ def test_the_gpu_report_runs_every_row_on_a_cpu_with_tiny(tmp_path):
         assert level["projected_s"] == pytest.approx(level["wall_s"] * level["levels"], abs=0.1 * level["levels"])
     table = (tmp_path / "cpu-tiny.md").read_text()
     assert "--tiny" in table and table.count("\n|") >= len(report["steps"]) + len(names) + 4
+
+
+def test_lenet_flops_count_training_and_both_evaluations():
+    from lt_helpers.data import Data
+    from lt_helpers.hparams import Hyper
+
+    x = lambda n: torch.zeros(1, 1, 28, 28).expand(n, -1, -1, -1)
+    y = lambda n: torch.zeros(n, dtype=torch.long)
+    data = Data("fashion_mnist", x(4), y(4), x(5000), y(5000), x(10000), y(10000))
+    macs = 784 * 300 + 300 * 100 + 100 * 10  # 266,200
+    train = 2 * 60 * (macs + 2 * macs - 784 * 300)  # forward, and backward without the input's gradient
+    every = bench.lenet_flops_per_step(data, Hyper(eval_every=100))
+    assert every == train + 2 * macs * (5000 + 10000) / 100
+    assert bench.lenet_flops_per_step(data, Hyper(eval_every=100, test_every=1000)) == \
+        train + 2 * macs * (5000 / 100 + 10000 / 1000)
+
+
+FASHION_ROW = re.compile(r"^(?P<name>test every [\d,]+ \(.+?\))\s+(?P<ms>[\d.]+)\s+(?P<floor>[\d.]+)\s+(?P<share>\d+)%\s+"
+                         r"(?P<vs_full>[\d.]+)x\s+(?P<spread>\d+)%$")
+
+
+def test_bench_times_fashion_mnist_with_its_evaluations(fashion_root, monkeypatch, capsys):
+    monkeypatch.setenv("LT_DATA", str(fashion_root))
+    lines = bench.fashion_rows("cpu", iterations=60, repeats=1, copies=4)
+    rows = [m.groupdict() for line in lines if (m := FASHION_ROW.match(line))]
+    assert [r["name"] for r in rows] == ["test every 100 (full evaluation)", "test every 1,000 (paper preset)"], lines
+    assert rows[0]["vs_full"] == "1.00"
+    for r in rows:
+        share = float(r["floor"]) / float(r["ms"])  # the share of peak is the floor over the time
+        assert float(r["share"]) == pytest.approx(100 * share, abs=1)
+    assert "4 networks in 2 group(s)" in lines[0]
+
+
+def test_bench_says_when_fashion_mnist_is_missing(tmp_path, monkeypatch):
+    from lt_helpers import data
+
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "none")
+    monkeypatch.setenv("LT_DATA", str(tmp_path))
+    lines = bench.fashion_rows("cpu", iterations=10, repeats=1)
+    assert lines[0].startswith("Fashion-MNIST: skipped") and "apt-get install dataset-fashion-mnist" in lines[0]

@@ -77,3 +77,73 @@ def test_identical_differences_are_worded_without_an_interval():
     assert claims.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
     assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == "−500 iterations (the same in all 2 trials)"
     assert claims.verdict([800, 900], [1300, 1400], "lower") == "reproduced"
+
+
+def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_tickets=False, iterations=15000):
+    """A full run's records made up so that every claim's answer is known: tickets stop
+    ``ticket_stop_shift`` iterations from the dense network at every level, reinitializations
+    1,000 later than tickets and 2 points less accurate, one-shot tickets 1 point less accurate."""
+    from lt_helpers.imp import Results
+
+    runs, noise = [], [3.0, -2.0, 1.0, -1.0, 0.5]
+    for rnd in range(16):
+        pct = 100 * 0.8 ** rnd
+        for t in range(5):
+            dense_stop, acc = 3000 + 10 * noise[t], 0.80 + noise[t] / 1000
+            conds = {"ticket": (dense_stop + (ticket_stop_shift if rnd else 0) + 7 * noise[(t + rnd) % 5],
+                                acc + (0.01 if rnd else 0) + noise[(t + 2) % 5] / 2000)}
+            if rnd:
+                conds["random_reinit"] = (conds["ticket"][0] + 1000 + 9 * noise[(t + 1) % 5], conds["ticket"][1] - 0.02)
+                conds["oneshot"] = (dense_stop + 400 + 11 * noise[(t + 3) % 5], conds["ticket"][1] - 0.01)
+            for cond, (stop, a) in conds.items():
+                at_end = (capped_reinit and cond == "random_reinit") or (capped_tickets and cond == "ticket" and rnd > 0)
+                runs.append(dict(trial=t, round=rnd, condition=cond, percent_remaining=pct,
+                                 early_stop_iteration=iterations if at_end and cond != "ticket" else stop,
+                                 early_stop_test_acc=a,
+                                 final_test_acc=a - 0.001, early_stop_at_end=at_end))
+    return Results({"hyper": {"iterations": iterations}}, runs)
+
+
+def test_lenet_claims_are_tested_on_any_run_with_known_answers():
+    rows = claims.lenet_rows(_fabricated_run())
+    by = {(r["claim"], r["paper"]): r for r in rows}
+    assert len(rows) == 12 and len(by) == 12
+    sooner = by[("tickets reach minimum validation loss sooner than the dense network", "yes, at 21.1% (38% sooner)")]
+    assert sooner["verdict"] == "reproduced" and sooner["this run"].startswith("at 21.0%: −5")
+    assert sooner["capped"] == (0, 10)
+    reinit = by[("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%")]
+    assert reinit["verdict"] == "reproduced"
+    oneshot = [r for r in rows if r["claim"].startswith("one-shot tickets reach")]
+    assert [r["verdict"] for r in oneshot] == ["not reproduced: the opposite"] * 4  # one-shot stops 400 later
+    slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    assert slower[1]["verdict"] == "not reproduced: the opposite"
+
+
+def test_side_by_side_puts_each_runs_verdict_beside_the_others():
+    a, b = claims.lenet_rows(_fabricated_run()), claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    html = claims.side_by_side({"MNIST-1D": a, "Fashion-MNIST": b}).to_html()
+    for column in ("MNIST-1D: this run", "MNIST-1D: verdict", "Fashion-MNIST: this run", "Fashion-MNIST: verdict"):
+        assert column in html
+    with pytest.raises(ValueError, match="same claims"):
+        claims.side_by_side({"a": a, "b": b[:-1]})
+    with pytest.raises(ValueError, match="same order"):
+        claims.side_by_side({"a": a, "b": b[::-1]})
+
+
+def test_disagreements_say_which_way_and_what_the_runs_point_to():
+    same = claims.lenet_rows(_fabricated_run())
+    assert claims.disagreements({"A": same, "B": same}) == []
+    slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    said = claims.disagreements({"A": same, "B": slower}, reference="A")
+    assert said and all("on A reproduced" in s and "on B not reproduced: the opposite" in s for s in said)
+    assert "holds on A and not on B, so this failure points to that run's data set or scale" in said[0]
+    said = claims.disagreements({"A": same, "B": slower}, reference="B")
+    assert "holds on A but B does not confirm it" in said[0]
+    capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
+    rows = [r for r in capped if "random reinitializations" in r["claim"]]
+    assert rows[0]["capped"] == (5, 10)
+    assert claims.disagreements({"A": same, "B": capped}) == []  # capped, but the same verdicts
+    capped_slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
+    said = claims.disagreements({"A": same, "B": capped_slower})
+    assert said and all("B 5 of the 10 networks compared were still improving" in s and "a longer run" in s
+                        for s in said if "than the dense network" in s)

@@ -105,3 +105,21 @@ def test_the_committed_full_run_reproduces_bit_for_bit(mnist1d):
     finally:
         torch.set_num_threads(before)
     assert json.loads(json.dumps(again.runs)) == [r for r in full.runs if r["round"] < 2]
+
+
+def test_the_fashion_mnist_paper_preset_is_the_papers_lenet():
+    """The paper's LeNet-300-100 at its true size, with its optimizer, batch, evaluation and
+    pruning rates; only the length (a pilot's) and the test interval differ."""
+    from lt_helpers import masks, models
+
+    p = presets.get("lenet_300_100", "fashion_mnist", "paper")
+    hp = p.hp
+    assert (hp.optimizer, hp.lr, hp.batch_size, hp.eval_every) == ("adam", 1.2e-3, 60, 100)
+    assert (p.rounds, p.trials, p.rates, p.scope) == (16, 5, {"fc": 0.2, "output": 0.1}, "layer")
+    assert hp.iterations == 30000 and hp.test_every == 1000 and hp.check()
+    net = models.build("lenet_300_100", (1, 28, 28))
+    sizes = models.count_weights(net)
+    assert sum(sizes.values()) == 266_200
+    # the paper's levels: 51.3% after 3 rounds, 21.1% after 7, 3.6% after 15
+    per_layer = masks.layer_rates(net, p.rates)
+    assert [round(presets.percent_remaining(sizes, per_layer, k), 1) for k in (3, 7, 15)] == [51.3, 21.1, 3.6]
