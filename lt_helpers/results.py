@@ -251,8 +251,35 @@ def provenance(device) -> dict:
         name = f"Apple MPS ({platform.machine()})"
     else:
         name = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    return dict(lt_helpers=__version__, torch=torch.__version__, python=platform.python_version(),
+    info = dict(lt_helpers=__version__, torch=torch.__version__, python=platform.python_version(),
                 git_commit=git_commit(), device_name=name, cpu_threads=torch.get_num_threads())
+    if device.type == "cpu":
+        info["kernel_probe"] = kernel_probe()
+    return info
+
+
+def kernel_probe() -> str:
+    """What this machine's CPU kernels compute, as a short hash: the products a batched
+    LeNet step runs (forward and both backward products, at a few batch sizes) on fixed
+    inputs, single-threaded. Two machines can share a device name ("x86_64, 2 cores") and
+    still round differently (another generation of the same CPU family picks other
+    kernels); records are reproducible bit for bit only where this probe is the same."""
+    import hashlib
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        gen, digest = torch.Generator().manual_seed(0), hashlib.sha256()
+        for copies, fan_in, fan_out in ((1, 784, 300), (3, 784, 300), (8, 40, 300), (5, 300, 100), (8, 100, 10)):
+            x = torch.randn(copies, 60, fan_in, generator=gen)
+            w = torch.randn(copies, fan_in, fan_out, generator=gen) / fan_in ** 0.5
+            b = torch.randn(copies, 1, fan_out, generator=gen)
+            y = torch.baddbmm(b, x, w)
+            for out in (y, torch.bmm(y, w.transpose(1, 2)), torch.bmm(x.transpose(1, 2), y)):
+                digest.update(out.contiguous().numpy().tobytes())
+        return digest.hexdigest()[:16]
+    finally:
+        torch.set_num_threads(before)
 
 
 def git_commit() -> str | None:

@@ -18,7 +18,7 @@ BASE = ["imp", "--preset", "smoke", "--rounds", "2", "--trials", "1", "--iterati
 
 CLI_CASES = [  # (extra arguments, what the message must say)
     (["--model", "alexnet"], "unknown model 'alexnet'; choose one of lenet_300_100"),
-    (["--dataset", "svhn"], "unknown dataset 'svhn'; choose one of mnist1d, mnist, cifar10"),
+    (["--dataset", "svhn"], "unknown dataset 'svhn'; choose one of mnist1d, fashion_mnist, mnist, cifar10"),
     (["--preset", "fast"], "unknown preset 'fast'; choose one of smoke, quick, paper"),
     (["--rounds", "0"], "rounds must be at least 1"),
     (["--trials", "-1"], "trials must be at least 1"),
