@@ -58,8 +58,12 @@ def paired(a, b) -> Paired:
 
 
 def _signed(x: float, digits: int) -> str:
-    """``x`` with its sign and a typographic minus: ``+2.1``, ``−0.4``."""
-    return f"{x:+.{digits}f}".replace("-", "−")
+    """``x`` with its sign and a typographic minus: ``+2.1``, ``−0.4``; a value that would
+    round to zero without being zero gets up to two more digits (``+0.03``, not ``+0.0``)."""
+    for extra in range(3):
+        if round(x, digits + extra) != 0 or x == 0:
+            break
+    return f"{x:+.{digits + extra}f}".replace("-", "−")
 
 
 def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -> str:
@@ -228,22 +232,28 @@ def _outcome(v: str) -> str:
         else "no clear difference"
 
 
+def _described(outcome: str) -> str:
+    return {"reproduced": "reproduces it", "opposite": "clearly contradicts it",
+            "no clear difference": "has an interval that covers zero, too noisy to decide,",
+            "consistent": "is consistent with it", "not testable": "cannot test it"}[outcome]
+
+
 def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -> list[str]:
     """One generated sentence for every claim whose verdicts differ between the runs of
-    ``tables`` (as for :func:`side_by_side`): which way each run went, and what the runs
+    ``tables`` (as for :func:`side_by_side`): what each run shows, and what the runs
     themselves point to. Where networks compared were still improving at their end, their
     early stops are lower bounds and a longer run has to decide. Otherwise, with
     ``reference`` (the run nearest the paper's setting: the positive control), the sentence
-    says whether the paper's result holds there and fails on the other run (the failure
-    points to that run's data set or scale) or the reverse (the reference does not
-    confirm it)."""
+    says whether the paper's result holds there and not on the other run (consistent with
+    that run's data set or scale being the cause, which the runs cannot separate from their
+    other differences) or the reverse."""
     names, sentences = list(tables), []
     for row_set in zip(*tables.values()):
         outcomes = [_outcome(r["verdict"]) for r in row_set]
         if len(set(outcomes)) == 1:
             continue
         claim, paper = row_set[0]["claim"], row_set[0]["paper"]
-        said = "; ".join(f"on {n} {r['verdict']} ({r['this run']})" for n, r in zip(names, row_set))
+        said = "; ".join(f"{n} {_described(o)} ({r['this run']})" for n, o, r in zip(names, outcomes, row_set))
         capped = [(n, r["capped"]) for n, r in zip(names, row_set) if r["capped"][0]]
         held = {n for n, o in zip(names, outcomes) if o == "reproduced"}
         others = [n for n in names if n != reference]
@@ -254,14 +264,17 @@ def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -
                        "longer run would tell whether the data set or the training length decides it")
         elif reference in held:
             whose = "that run's" if len(others) == 1 else "those runs'"
-            pointer = (f"no network compared was still improving at its end: the paper's result holds on {reference} "
-                       f"and not on {' or '.join(others)}, so this failure points to {whose} data set or scale, not "
-                       "to lottery tickets")
+            pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}: consistent with "
+                       f"{whose} data set or scale being the cause, which these runs cannot separate from their "
+                       "other differences")
         elif reference is not None and held:
-            pointer = (f"no network compared was still improving at its end: the paper's result holds on "
-                       f"{', '.join(sorted(held))} but {reference} does not confirm it at its scale")
+            pointer = f"the paper's result holds on {', '.join(sorted(held))} but not on {reference}"
         else:
-            pointer = ("no network compared was still improving at its end on either side: the runs differ in "
-                       "how clearly they show it, and neither reproduces the paper's result")
-        sentences.append(f"**{claim}** ({paper}): {said}. {pointer[0].upper()}{pointer[1:]}.")
+            pointer = "neither run reproduces the paper's result"
+        sentences.append(f"**{claim}** — the paper: {paper} — {said}. {pointer[0].upper()}{pointer[1:]}.")
     return sentences
+
+
+def capped_anywhere(tables: dict[str, list[dict]]) -> int:
+    """How many networks compared in ``tables`` were still improving at their end."""
+    return sum(r["capped"][0] for rows in tables.values() for r in rows)

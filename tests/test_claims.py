@@ -71,6 +71,12 @@ def test_times_compare_as_ratios_with_an_interval():
     assert "no interval" in claims.compare_times([2.0], [1.0])
 
 
+def test_a_bound_near_zero_is_not_printed_as_zero():
+    near = [0.04, 0.96, 0.27, 0.73, 0.5]  # mean 0.5, lower bound 0.049: "+0.0" would read as zero
+    assert claims.brief(near, [0.0] * 5) == "+0.5 points (95% CI +0.05 to +1.0, n=5)"
+    assert claims._signed(0.0, 1) == "+0.0" and claims._signed(-0.004, 1) == "−0.004"
+
+
 def test_identical_differences_are_worded_without_an_interval():
     assert claims.compare([800, 900, 700], [1300, 1400, 1200], "later", "sooner", "iterations", 0) == \
         "sooner, by 500 iterations in all 3 paired trials"
@@ -135,14 +141,16 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert claims.disagreements({"A": same, "B": same}) == []
     slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
     said = claims.disagreements({"A": same, "B": slower}, reference="A")
-    assert said and all("on A reproduced" in s and "on B not reproduced: the opposite" in s for s in said)
-    assert "holds on A and not on B, so this failure points to that run's data set or scale" in said[0]
+    assert said and all("A reproduces it" in s and "B clearly contradicts it" in s for s in said)
+    assert "holds on A and not on B: consistent with that run's data set or scale being the cause" in said[0]
     said = claims.disagreements({"A": same, "B": slower}, reference="B")
-    assert "holds on A but B does not confirm it" in said[0]
+    assert "holds on A but not on B" in said[0]
+    assert claims.capped_anywhere({"A": same}) == 0
     capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
     assert rows[0]["capped"] == (5, 10)
     assert claims.disagreements({"A": same, "B": capped}) == []  # capped, but the same verdicts
+    assert claims.capped_anywhere({"B": capped}) > 0
     capped_slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
     said = claims.disagreements({"A": same, "B": capped_slower})
     assert said and all("B 5 of the 10 networks compared were still improving" in s and "a longer run" in s
