@@ -7,9 +7,9 @@ command line, inside this package (``lt_helpers/full_runs/<name>.json.gz``): a c
 opened in Colab, or in Jupyter outside the repository, draws them just as the built book
 does. :func:`full_run` loads one; :data:`FULL_RUNS` says how each was made.
 
-:func:`provenance` is what every ``results.json`` records about the run itself: the
-lt_helpers and torch versions, the git commit of the code when it is a checkout, the
-device, and the wall time.
+:func:`provenance` (from :mod:`lt_helpers.device`) is what every ``results.json`` records
+about the run itself: the lt_helpers and torch versions, the git commit of the code when it is
+a checkout, the device and its kernel probe, and the wall time.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import gzip
 import io
 import json
 import os
-import platform
-import subprocess
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from .device import git_commit, kernel_probe, provenance  # noqa: F401 (part of this module's API)
 from .errors import LTError, check_choice
 from .files import atomic_write
 from .masks import Mask
@@ -240,62 +238,6 @@ def write_full_run(results_json, name: str, folder=None) -> Path:
             raise LTError(f"full run {name!r} ships its masks, but there is no state.pt beside {results_json}")
         atomic_write(folder / f"{name}.masks.npz", lambda tmp: tmp.write_bytes(_pack_masks(masks)))
     return path
-
-
-def provenance(device) -> dict:
-    """Versions, code and hardware of a run (its wall time is added as it goes)."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-    elif device.type == "mps":
-        name = f"Apple MPS ({platform.machine()})"
-    else:
-        name = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    info = dict(lt_helpers=__version__, torch=torch.__version__, python=platform.python_version(),
-                git_commit=git_commit(), device_name=name, cpu_threads=torch.get_num_threads())
-    if device.type == "cpu":
-        info["kernel_probe"] = kernel_probe()
-    return info
-
-
-def kernel_probe() -> str:
-    """What this machine's CPU kernels compute, as a short hash: the products a batched
-    LeNet step runs (forward and both backward products, at a few batch sizes) on fixed
-    inputs, single-threaded. Two machines can share a device name ("x86_64, 2 cores") and
-    still round differently (another generation of the same CPU family picks other
-    kernels); records are reproducible bit for bit only where this probe is the same."""
-    import hashlib
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        gen, digest = torch.Generator().manual_seed(0), hashlib.sha256()
-        for copies, fan_in, fan_out in ((1, 784, 300), (3, 784, 300), (8, 40, 300), (5, 300, 100), (8, 100, 10)):
-            x = torch.randn(copies, 60, fan_in, generator=gen)
-            w = torch.randn(copies, fan_in, fan_out, generator=gen) / fan_in ** 0.5
-            b = torch.randn(copies, 1, fan_out, generator=gen)
-            y = torch.baddbmm(b, x, w)
-            for out in (y, torch.bmm(y, w.transpose(1, 2)), torch.bmm(x.transpose(1, 2), y)):
-                digest.update(out.contiguous().numpy().tobytes())
-        return digest.hexdigest()[:16]
-    finally:
-        torch.set_num_threads(before)
-
-
-def git_commit() -> str | None:
-    """The commit of the lt_helpers source when it is a git checkout (None when installed
-    from a wheel, or without git); '+' marks uncommitted changes."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=10)
-        if commit.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
-        return commit.stdout.strip() + ("+" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def check_writable(out: Path) -> None:
