@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -187,10 +188,8 @@ def fashion_rows(device, iterations: int, repeats: int, copies: int = 10) -> lis
         return [f"Fashion-MNIST: skipped ({err})"]
     inits, ms = random_tickets("lenet_300_100", data.input_shape, copies, {"fc": 0.5, "output": 0.25})
     paper = presets.get("lenet_300_100", "fashion_mnist", "paper").hp
-    settings = {"test every 100 (full evaluation)": Hyper(**{**paper.to_dict(), "iterations": iterations,
-                                                             "test_every": 0}),
-                f"test every {paper.test_every:,} (paper preset)": Hyper(**{**paper.to_dict(),
-                                                                            "iterations": iterations})}
+    settings = {"test every 100 (full evaluation)": replace(paper, iterations=iterations, test_every=0),
+                f"test every {paper.test_every:,} (paper preset)": replace(paper, iterations=iterations)}
     times = {name: [] for name in settings}
     for _ in range(repeats):  # interleaved, best kept
         for name, hp in settings.items():

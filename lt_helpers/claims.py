@@ -161,12 +161,11 @@ def lenet_rows(run) -> list[dict]:
     pct = lambda level: frame[frame["round"] == level].percent_remaining.mean()
 
     def claim(text, paper, level, a, b, claimed, unit="points", digits=1):
-        (ka, ca), (kb, cb) = a, b
-        values_a, values_b = run.per_trial(level, ca, ka), run.per_trial(0 if cb == "dense" else level,
-                                                                         "ticket" if cb == "dense" else cb, kb)
-        compared = frame[((frame["round"] == level) & (frame.condition == ca))
-                         | ((frame["round"] == 0) & (frame.condition == "ticket") if cb == "dense" else
-                            (frame["round"] == level) & (frame.condition == cb))]
+        (key_a, cond_a), (key_b, cond_b) = a, b
+        round_b, cond_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)  # the dense network: round 0
+        values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
+        compared = frame[((frame["round"] == level) & (frame.condition == cond_a))
+                         | ((frame["round"] == round_b) & (frame.condition == cond_b))]
         rows.append({"claim": text, "paper": paper,
                      "this run": f"at {pct(level):.1f}%: {brief(values_a, values_b, unit, digits)}",
                      "verdict": verdict(values_a, values_b, claimed),
@@ -267,8 +266,9 @@ def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -
             pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}: consistent with "
                        f"{whose} data set or scale being the cause, which these runs cannot separate from their "
                        "other differences")
-        elif reference is not None and held:
-            pointer = f"the paper's result holds on {', '.join(sorted(held))} but not on {reference}"
+        elif held:
+            missing = [n for n in names if n not in held]
+            pointer = f"the paper's result holds on {', '.join(sorted(held))} but not on {' or '.join(missing)}"
         else:
             pointer = "neither run reproduces the paper's result"
         sentences.append(f"**{claim}** — the paper: {paper} — {said}. {pointer[0].upper()}{pointer[1:]}.")

@@ -145,6 +145,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert "holds on A and not on B: consistent with that run's data set or scale being the cause" in said[0]
     said = claims.disagreements({"A": same, "B": slower}, reference="B")
     assert "holds on A but not on B" in said[0]
+    assert "holds on A but not on B" in claims.disagreements({"A": same, "B": slower})[0]  # no reference named
     assert claims.capped_anywhere({"A": same}) == 0
     capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
