@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--controls", nargs="*", default=["random_reinit"],
                      help="controls trained beside each ticket: random_reinit, oneshot, random_prune, "
                           "shuffle, sign_reinit (none: no controls)")
+    imp.add_argument("--control-rounds", nargs="+", type=int, default=None,
+                     help="train the controls only at these rounds (1 to rounds-1; default: every round); "
+                          "the ticket trains at every round")
     imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
     imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
     imp.add_argument("--test-every", type=int, default=None,
@@ -119,7 +122,8 @@ def main(argv=None) -> int:
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,
-                      rewind=args.rewind, scope=args.scope, groups=args.groups)
+                      rewind=args.rewind, scope=args.scope, groups=args.groups,
+                      control_rounds=args.control_rounds)
         table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
                                             "early_stop_test_acc": "test_acc"}).round(3)
         print(table.to_string())

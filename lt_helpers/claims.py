@@ -150,6 +150,23 @@ def table(rows: list[dict]):
 STOP, ACC, FINAL = "early_stop_iteration", "early_stop_test_acc", "final_test_acc"
 
 
+def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1) -> dict:
+    """One claim tested on ``run`` (an :class:`lt_helpers.imp.Results`) at round ``level``, as
+    a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
+    ``'dense'`` meaning round 0's network; paired by trial. The row also holds ``capped``: how
+    many of the networks compared were still improving at their last evaluation, of how many."""
+    frame = run.frame()
+    (key_a, cond_a), (key_b, cond_b) = a, b
+    round_b, cond_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)  # the dense network: round 0
+    values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
+    compared = frame[((frame["round"] == level) & (frame.condition == cond_a))
+                     | ((frame["round"] == round_b) & (frame.condition == cond_b))]
+    pct = frame[frame["round"] == level].percent_remaining.mean()
+    return {"claim": text, "paper": paper, "this run": f"at {pct:.1f}%: {brief(values_a, values_b, unit, digits)}",
+            "verdict": verdict(values_a, values_b, claimed),
+            "capped": (int(compared.early_stop_at_end.sum()), len(compared))}
+
+
 def lenet_rows(run) -> list[dict]:
     """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
     :class:`lt_helpers.imp.Results` with tickets, ``random_reinit`` and ``oneshot``
@@ -157,20 +174,8 @@ def lenet_rows(run) -> list[dict]:
     ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,
     and ``capped``, how many of the networks compared were still improving at their last
     evaluation, of how many (their early stop is then a bound, not a measurement)."""
-    frame, rows = run.frame(), []
-    pct = lambda level: frame[frame["round"] == level].percent_remaining.mean()
-
-    def claim(text, paper, level, a, b, claimed, unit="points", digits=1):
-        (key_a, cond_a), (key_b, cond_b) = a, b
-        round_b, cond_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)  # the dense network: round 0
-        values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
-        compared = frame[((frame["round"] == level) & (frame.condition == cond_a))
-                         | ((frame["round"] == round_b) & (frame.condition == cond_b))]
-        rows.append({"claim": text, "paper": paper,
-                     "this run": f"at {pct(level):.1f}%: {brief(values_a, values_b, unit, digits)}",
-                     "verdict": verdict(values_a, values_b, claimed),
-                     "capped": (int(compared.early_stop_at_end.sum()), len(compared))})
-
+    rows = []
+    claim = lambda *args: rows.append(row(run, *args))
     for p in (51.3, 21.1):
         claim("tickets reach minimum validation loss sooner than the dense network",
               f"yes, at {p}%" + (" (38% sooner)" if p == 21.1 else ""), run.level_nearest(p),
@@ -193,6 +198,35 @@ def lenet_rows(run) -> list[dict]:
         claim("iterative pruning finds smaller tickets: iterative tickets are more accurate than one-shot ones",
               f"yes (tested at the level nearest {p}%)", run.level_nearest(p), (ACC, "ticket"), (ACC, "oneshot"),
               "higher")
+    return rows
+
+
+def control_levels(run, percents=(7.0, 0.0)) -> list[int]:
+    """The rounds of ``run`` that trained chapter 6's controls nearest each of ``percents``
+    (0: the sparsest such round), without repeats: a run may train them at a few levels only."""
+    f = run.frame()
+    f = f[f.condition == "random_reinit"]
+    if f.empty:
+        raise ValueError("this run trained no random reinitializations: it is not a run of chapter 6's controls")
+    return list(dict.fromkeys(int(f.loc[(f.percent_remaining - p).abs().idxmin(), "round"]) for p in percents))
+
+
+def control_rows(run, percents=(7.0, 0.0)) -> list[dict]:
+    """The paper's claims about initialization, and Zhou et al.'s about signs, tested on
+    ``run`` (tickets with ``random_reinit``, ``random_prune`` and ``sign_reinit``) at each
+    level of :func:`control_levels`, paired by trial; rows as :func:`lenet_rows` gives them."""
+    rows = []
+    for level in control_levels(run, percents):
+        claim = lambda *args: rows.append(row(run, *args[:2], level, *args[2:]))
+        claim("tickets reach minimum validation loss sooner than their random reinitializations",
+              "yes (reinitialized tickets learn slower)", (STOP, "ticket"), (STOP, "random_reinit"), "lower",
+              "iterations", 0)
+        claim("tickets are more accurate than their random reinitializations",
+              "yes: random reinitializations end less accurate", (ACC, "ticket"), (ACC, "random_reinit"), "higher")
+        claim("for LeNet, reinitialized tickets are more accurate than randomly pruned networks", "yes (Appendix E)",
+              (ACC, "random_reinit"), (ACC, "random_prune"), "higher")
+        claim("the ticket's signs with new magnitudes are as accurate as the ticket",
+              "yes: the signs are enough (Zhou et al.)", (ACC, "sign_reinit"), (ACC, "ticket"), "same")
     return rows
 
 
@@ -233,7 +267,7 @@ def _outcome(v: str) -> str:
 
 def _described(outcome: str) -> str:
     return {"reproduced": "reproduces it", "opposite": "clearly contradicts it",
-            "no clear difference": "has an interval that covers zero, too noisy to decide,",
+            "no clear difference": "cannot decide it: its interval covers zero",
             "consistent": "is consistent with it", "not testable": "cannot test it"}[outcome]
 
 

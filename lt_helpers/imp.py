@@ -16,6 +16,10 @@ Each round can also train **controls** under the same sparsity:
 * ``shuffle``: the ticket's mask, its surviving initial values shuffled within each layer;
 * ``sign_reinit``: the ticket's mask and signs, with freshly drawn magnitudes.
 
+``control_rounds`` trains the controls only at the levels named (the ticket still trains at
+every level, since each level's mask comes from the one before): a run of all five conditions at
+the paper's 16 levels costs five times a ticket-only run, and a few levels tell the story.
+
 All networks of a round are independent, so they train together as one batched model.
 Every random choice is derived from ``(seed, trial, round, condition)``, never from
 global state, so a run resumed from disk reproduces an uninterrupted one exactly. After
@@ -56,7 +60,7 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             seed: int = 0, out=None, device="auto", data_root=None, data: Data | None = None,
             batched: bool = True, max_copies: int = 32, progress: bool | None = None,
             hyper: dict | None = None, rewind: int = 0, rates: dict | None = None,
-            scope: str | None = None, groups: int = GROUPS) -> Results:
+            scope: str | None = None, groups: int = GROUPS, control_rounds=None) -> Results:
     """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network).
 
     ``hyper`` overrides preset hyperparameters (e.g. ``{'iterations': 2000}``). With
@@ -67,9 +71,11 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     ``'global'``) override the preset's pruning schedule. ``groups``: how many batched
     groups share the networks of a round on a CPU (see :func:`lt_helpers.train.train`);
     part of the experiment, so the same seed gives the same records on any machine.
+    ``control_rounds``: the rounds (1 to ``rounds - 1``) at which the controls train; default every one.
     """
     cfg, hp, rounds, trials, controls = _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind,
                                                  rates, scope, max_copies, groups)
+    control_rounds = _checked_control_rounds(control_rounds, rounds, controls)
     dev = resolve_device(device)
     out = Path(out) if out is not None else None
     if out is not None:
@@ -79,6 +85,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                   controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg.rates,
                   scope=cfg.scope, rewind=int(rewind), groups=int(groups), device=str(dev),
                   batched=bool(batched), version=__version__, provenance=provenance(dev))
+    if control_rounds is not None:  # only when asked, so earlier runs' records keep their exact config
+        config["control_rounds"] = control_rounds
     results = Results(config)
     spent = 0.0  # seconds, over this run and the ones it resumes
     if out is not None and (out / "results.json").exists():
@@ -114,16 +122,18 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     model, controls, hp = cfg["model"], cfg["controls"], Hyper(**cfg["hyper"])
     net = build(model, data.input_shape, data.num_classes)
     fresh = lambda *why: build(model, data.input_shape, data.num_classes, seeds=[seed_for(seed, *why)]).get_copy(0)
+    if rnd == 0 or rnd not in cfg.get("control_rounds", range(rnd + 1)):
+        controls = ()  # the dense round has none; control_rounds may leave others out
     jobs = []  # (trial, condition, initial weights, mask)
     for t in range(cfg["trials"]):
         mask, theta0 = results.masks[(t, rnd)], results.reset_weights(t)
         jobs.append((t, "ticket", theta0, mask))
-        if rnd > 0 and "random_reinit" in controls:
+        if "random_reinit" in controls:
             jobs.append((t, "random_reinit", fresh(t, rnd, "reinit"), mask))
-        if rnd > 0 and "oneshot" in controls:
+        if "oneshot" in controls:
             jobs.append((t, "oneshot", theta0, prune_to_density(results.dense[t], mask)))
         for cond in ("random_prune", "shuffle", "sign_reinit"):
-            if rnd > 0 and cond in controls:
+            if cond in controls:
                 weights, cmask = control(cond, theta0, mask, fresh(t, rnd, cond), seed_for(seed, t, rnd, cond, "mask"))
                 jobs.append((t, cond, weights, cmask))
     trained = []
@@ -172,6 +182,20 @@ def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, ra
     if int(groups) < 1:
         raise LTError(f"groups must be at least 1, got {groups}")
     return cfg, hp, int(rounds), int(trials), controls
+
+
+def _checked_control_rounds(control_rounds, rounds: int, controls) -> list[int] | None:
+    """``control_rounds`` as a sorted list of distinct rounds in 1 … rounds - 1 (None: every round)."""
+    if control_rounds is None:
+        return None
+    picked = sorted({int(r) for r in control_rounds})
+    outside = [r for r in picked if not 1 <= r < rounds]
+    if outside or not picked:
+        raise LTError(f"control_rounds must name rounds from 1 to {rounds - 1} (round 0 is the dense network, "
+                      f"which has no controls), got {list(control_rounds)}")
+    if not controls:
+        raise LTError("control_rounds says where the controls train, but no controls were asked for")
+    return picked
 
 
 def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> tuple[dict, Mask]:

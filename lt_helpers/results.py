@@ -144,6 +144,11 @@ FULL_RUNS = {
     "lenet_300_100-mnist1d-paper-controls": (
         "python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset paper --trials 5 --rounds 16 "
         "--controls random_reinit random_prune shuffle sign_reinit --out runs/lenet_300_100-mnist1d-paper-controls"),
+    # chapter 6's controls on real images, trained at five of the sixteen levels (the ticket at every level)
+    "lenet_300_100-fashion_mnist-paper-controls": (
+        "python -m lt_helpers imp --model lenet_300_100 --dataset fashion_mnist --preset paper --trials 5 --rounds 16 "
+        "--controls random_reinit random_prune shuffle sign_reinit --control-rounds 3 7 10 12 15 "
+        "--out runs/lenet_300_100-fashion_mnist-paper-controls"),
     # chapter 4: the quick schedule (twice the paper's rate per round) with 5 trials and twice the iterations
     **{f"{m}-mnist1d-full": (
         f"python -m lt_helpers imp --model {m} --dataset mnist1d --preset quick --trials 5 --rounds 8 "

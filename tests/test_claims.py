@@ -156,3 +156,41 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     said = claims.disagreements({"A": same, "B": capped_slower})
     assert said and all("B 5 of the 10 networks compared were still improving" in s and "a longer run" in s
                         for s in said if "than the dense network" in s)
+
+
+def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0):
+    """Made-up records of chapter 6's controls, trained at ``at_rounds`` only: reinitializations
+    1,000 iterations later and 2 points below the ticket, random pruning 1 point below the
+    reinitialization, the sign-kept control ``sign_gap`` from the ticket."""
+    from lt_helpers.imp import Results
+
+    runs, noise = [], [3.0, -2.0, 1.0, -1.0, 0.5]
+    for rnd in range(16):
+        for t in range(5):
+            stop, acc = 3000 + 10 * noise[t], 0.80 + noise[(t + rnd) % 5] / 1000
+            conds = {"ticket": (stop, acc)}
+            if rnd in at_rounds:
+                conds.update(random_reinit=(stop + 1000 + 9 * noise[(t + 1) % 5], acc - 0.02),
+                             random_prune=(stop + 900, acc - 0.03 + noise[(t + 2) % 5] / 1000),
+                             sign_reinit=(stop, acc + sign_gap + noise[(t + 3) % 5] / 1000))
+            runs += [dict(trial=t, round=rnd, condition=c, percent_remaining=100 * 0.8 ** rnd, early_stop_iteration=s,
+                          early_stop_test_acc=a, final_test_acc=a, early_stop_at_end=False)
+                     for c, (s, a) in conds.items()]
+    return Results({}, runs)
+
+
+def test_control_claims_are_tested_where_the_run_trained_its_controls():
+    run = _controls_run()
+    assert run.level_nearest(7.0) == 12 and claims.control_levels(run) == [12, 15]
+    assert claims.control_levels(_controls_run(at_rounds=(3, 10))) == [10]  # nearest 7% and sparsest: one level
+    rows = claims.control_rows(run)
+    assert len(rows) == 8 and [r["this run"][:8] for r in rows[::4]] == ["at 6.9%:", "at 3.5%:"]
+    by = {r["claim"]: r["verdict"] for r in rows[:4]}
+    assert by["tickets reach minimum validation loss sooner than their random reinitializations"] == "reproduced"
+    assert by["tickets are more accurate than their random reinitializations"] == "reproduced"
+    assert by["for LeNet, reinitialized tickets are more accurate than randomly pruned networks"] == "reproduced"
+    assert by["the ticket's signs with new magnitudes are as accurate as the ticket"].startswith("consistent")
+    worse = claims.control_rows(_controls_run(sign_gap=-0.05))
+    assert worse[3]["verdict"] == "not reproduced: a clear difference"
+    with pytest.raises(ValueError, match="no random reinitializations"):
+        claims.control_levels(_controls_run(at_rounds=()))

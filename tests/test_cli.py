@@ -30,6 +30,13 @@ def test_training_and_pruning_options_reach_the_run(tmp_path):
     assert res.returncode == 0, res.stderr
     config = json.loads((tmp_path / "results.json").read_text())["config"]
     assert (config["hyper"]["lr"], config["hyper"]["warmup"], config["scope"]) == (0.03, 10, "layer")
+    res = cli("imp", "--preset", "smoke", "--rounds", "3", "--trials", "1", "--controls", "shuffle", "--iterations",
+              "20", "--control-rounds", "2", "--out", str(tmp_path / "some"))
+    assert res.returncode == 0, res.stderr
+    saved = json.loads((tmp_path / "some" / "results.json").read_text())
+    assert saved["config"]["control_rounds"] == [2]
+    assert [(r["round"], r["condition"]) for r in saved["runs"]] == [
+        (0, "ticket"), (1, "ticket"), (2, "ticket"), (2, "shuffle")]
     density = json.loads((tmp_path / "results.json").read_text())["runs"][-1]["layer_density"]
     assert density["stem.0.weight"] == pytest.approx(0.8, abs=0.03)  # layer-wise: the small first layer pruned too
 
@@ -57,7 +64,7 @@ def test_help_documents_every_option():
     out = cli("imp", "--help").stdout
     for option in ("--model", "--dataset", "--preset", "--rounds", "--trials", "--controls", "--out",
                    "--data-root", "--device", "--seed", "--lr", "--warmup", "--dropout", "--scope", "--rewind",
-                   "--groups"):
+                   "--groups", "--control-rounds"):
         assert option in out
 
 

@@ -211,6 +211,35 @@ def test_all_controls_run_at_the_tickets_sparsity(mnist1d):
     assert len(set(level.values())) == 1
 
 
+def test_control_rounds_train_the_controls_only_where_asked(mnist1d, tmp_path):
+    """The ticket trains at every level (each mask comes from the one before), the controls only
+    at control_rounds; the tickets are those of a run with controls everywhere, and a resumption
+    that asks for other rounds is refused."""
+    some = _run(mnist1d, rounds=4, trials=2, controls=("random_reinit",), control_rounds=[3, 2], out=tmp_path)
+    every = _run(mnist1d, rounds=4, trials=2, controls=("random_reinit",))
+    where = lambda res, c: sorted({r["round"] for r in res.runs if r["condition"] == c})
+    assert where(some, "ticket") == [0, 1, 2, 3] and where(some, "random_reinit") == [2, 3]
+    assert where(every, "random_reinit") == [1, 2, 3]
+    assert some.config["control_rounds"] == [2, 3] and "control_rounds" not in every.config
+    for key in every.masks:
+        assert _agreement(every.masks[key], some.masks[key]) > 0.98, key
+    reinit = lambda res: [r["percent_remaining"] for r in res.runs if r["condition"] == "random_reinit"]
+    assert reinit(some) == reinit(every)[2:]  # same levels, same trials
+    with pytest.raises(imp.ResultsError, match="control_rounds"):
+        _run(mnist1d, rounds=4, trials=2, controls=("random_reinit",), control_rounds=[1], out=tmp_path)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(rounds=3, control_rounds=[0]), "control_rounds must name rounds from 1 to 2"),
+    (dict(rounds=3, control_rounds=[3]), "control_rounds must name rounds from 1 to 2"),
+    (dict(rounds=3, control_rounds=[]), "control_rounds must name rounds"),
+    (dict(rounds=3, controls=(), control_rounds=[1]), "no controls were asked for"),
+])
+def test_control_rounds_bad_input(mnist1d, kw, message):
+    with pytest.raises(LTError, match=message):
+        _run(mnist1d, **kw)
+
+
 def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d):
     """early_stop_at_end marks runs still improving when training stopped; records written
     before the field existed get it from their curves when loaded."""
