@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 from pathlib import Path
+
+from .errors import LTError
 
 
 def atomic_write(path, write) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``:
     a reader sees the old file or the whole new one, never a partial write (a rename
-    within one folder is atomic)."""
+    within one folder is atomic). The temporary name is unique to this writer, so two
+    processes never write into one temporary file, and it is removed if writing fails; a
+    full disk is one clear error, and the file that was there stays as it was."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would have given the file
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC or "No space left" in str(err):
+            raise LTError(f"no space left on the device writing {path}: free space and rerun; finished rounds "
+                          "are kept") from err
+        raise

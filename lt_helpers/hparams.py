@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral, Real
 
 from .errors import LTError
 
@@ -33,23 +35,53 @@ class Hyper:
     augment: bool = False  # random 4-position pad-and-crop (+ horizontal flips for images)
 
     def check(self) -> "Hyper":
-        """Raise a clear LTError for a value out of range; return ``self``."""
-        for name in ("iterations", "batch_size", "eval_every"):
-            if int(getattr(self, name)) < 1:
-                raise LTError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if int(self.test_every) < 0 or int(self.test_every) % int(self.eval_every):
+        """Raise a clear LTError for a value of the wrong type or out of range (one line that
+        names the field, the value and what it may be); return ``self``. Nothing trains or
+        is written with a value that would train nonsense: a negative warmup or an infinite
+        learning rate would ascend the loss or fill the records with NaN."""
+        for name, low in (("iterations", 1), ("batch_size", 1), ("eval_every", 1), ("test_every", 0),
+                          ("warmup", 0)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                raise LTError(f"{name} must be {'a positive' if low else 'a non-negative'} integer, got {value!r}")
+        if self.test_every % self.eval_every:
             raise LTError(f"test_every must be 0 (test at every evaluation) or a multiple of eval_every "
                           f"({self.eval_every}), got {self.test_every}")
         if self.optimizer not in ("adam", "sgd"):
             raise LTError(f"unknown optimizer {self.optimizer!r}; use 'adam' or 'sgd'")
-        if not 0.0 <= self.dropout < 1.0:
-            raise LTError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not (_is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0):
+            raise LTError(f"learning rate must be a finite positive number, got {self.lr!r}")
+        for name, ok, what in (("momentum", lambda v: 0 <= v < 1, "in [0, 1)"),
+                               ("weight_decay", lambda v: math.isfinite(v) and v >= 0, "finite and non-negative"),
+                               ("dropout", lambda v: 0 <= v < 1, "in [0, 1)")):
+            value = getattr(self, name)
+            if not (_is_real(value) and ok(value)):
+                raise LTError(f"{name} must be a number {what}, got {value!r}")
+        if not isinstance(self.lr_drops, (list, tuple)) or not all(_is_int(i) and i >= 0 for i in self.lr_drops):
+            raise LTError(f"lr_drops must be a list of iterations (non-negative integers), got {self.lr_drops!r}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise LTError(f"unknown precision {self.precision!r}; use 'auto', 'fp32', 'bf16' or 'fp16'")
-        if not self.lr > 0:
-            raise LTError(f"learning rate must be positive, got {self.lr}")
+        if not isinstance(self.augment, bool):
+            raise LTError(f"augment must be True or False, got {self.augment!r}")
         return self
+
+    @classmethod
+    def checked(cls, values: dict) -> "Hyper":
+        """``Hyper(**values).check()``, with an unknown name an LTError that lists the known ones."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise LTError(f"unknown hyperparameter(s) {', '.join(map(repr, unknown))}; choose from {', '.join(known)}")
+        return cls(**values).check()
 
     def to_dict(self) -> dict:
         """The hyperparameters as a plain dict (as ``results.json`` stores them)."""
         return asdict(self)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)

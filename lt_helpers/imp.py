@@ -33,6 +33,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import replace
+from numbers import Integral
 from pathlib import Path
 
 import torch
@@ -77,8 +78,11 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
                                                  rates, scope, max_copies, groups)
     control_rounds = _checked_control_rounds(control_rounds, rounds, controls)
     dev = resolve_device(device)
+    data = data.to(dev) if data is not None else load(dataset, data_root=data_root, device=dev)
+    if data.name != dataset:
+        raise LTError(f"data holds {data.name!r} but dataset={dataset!r}")
     out = Path(out) if out is not None else None
-    if out is not None:
+    if out is not None:  # only once the inputs and the data have been checked: a failed start writes nothing
         check_writable(out)
 
     config = dict(model=model, dataset=dataset, preset=preset, rounds=rounds, trials=trials,
@@ -93,9 +97,6 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
         resume(results, out)
         spent = results.config["provenance"]["wall_time_s"]
     started = time.perf_counter()
-    data = data.to(dev) if data is not None else load(dataset, data_root=data_root, device=dev)
-    if data.name != dataset:
-        raise LTError(f"data holds {data.name!r} but dataset={dataset!r}")
 
     net = build(model, data.input_shape, data.num_classes)
     for t in range(trials):
@@ -164,10 +165,17 @@ def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, ra
     if scope is not None:
         check_choice("pruning scope", scope, SCOPES)
         cfg = replace(cfg, scope=scope)
-    hp = Hyper(**{**cfg.hp.to_dict(), **(hyper or {})}).check()
+    if hyper is not None and not isinstance(hyper, dict):
+        raise LTError(f"hyper must be a dict of hyperparameters such as {{'iterations': 2000}}, got {hyper!r}")
+    hp = Hyper.checked({**cfg.hp.to_dict(), **(hyper or {})})
     rounds = cfg.rounds if rounds is None else rounds
     trials = cfg.trials if trials is None else trials
+    if isinstance(controls, str):
+        raise LTError(f"controls must be a list of names, such as [{controls!r}], not the string {controls!r}")
     controls = tuple(controls or ())
+    for name, value in (("rounds", rounds), ("trials", trials), ("groups", groups), ("max_copies", max_copies)):
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise LTError(f"{name} must be an integer, got {value!r}")
     if int(rounds) < 1:
         raise LTError(f"rounds must be at least 1 (round 0 is the dense network), got {rounds}")
     if int(trials) < 1:
@@ -175,7 +183,7 @@ def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, ra
     unknown = set(controls) - set(CONTROLS)
     if unknown:
         raise LTError(f"unknown control(s) {sorted(unknown)}; choose from {', '.join(CONTROLS)}")
-    if not 0 <= int(rewind) < hp.iterations:
+    if isinstance(rewind, bool) or not isinstance(rewind, Integral) or not 0 <= rewind < hp.iterations:
         raise LTError(f"rewind must be an iteration in [0, {hp.iterations}) (0 resets to θ0), got {rewind}")
     if max_copies < 1:
         raise LTError(f"max_copies must be at least 1, got {max_copies}")

@@ -283,7 +283,11 @@ def load_results(path) -> Results:
     results = Results(raw["config"], _with_at_end(raw["runs"]))
     state_path = path.parent / "state.pt"
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+        try:
+            state = torch.load(state_path, weights_only=True)
+        except Exception as err:  # a cut or foreign file: torch raises zip, pickle or EOF errors
+            raise ResultsError(f"{state_path} is damaged or not lt_helpers' state ({type(err).__name__}); it was "
+                               "left untouched: delete that folder to start over, or use another --out") from err
         results.masks = {tuple(map(int, k.split("/"))): Mask(v) for k, v in state["masks"].items()}
         results.dense = {int(k): v for k, v in state["dense"].items()}
         results.rewound = {int(k): v for k, v in state.get("rewound", {}).items()}
@@ -303,6 +307,36 @@ def resume(results: Results, out: Path) -> None:
     if last >= 0 and not done.masks:
         raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
                            "to start over")
+    _check_complete(done, last, out)
     results.runs = [r for r in done.runs if r["round"] <= last]
     results.config["provenance"]["wall_time_s"] = done.config.get("provenance", {}).get("wall_time_s", 0.0)
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
+
+
+def expected_networks(config: dict, rnd: int) -> set[tuple]:
+    """``(trial, round, condition)`` of every network that round ``rnd`` of the experiment
+    ``config`` trains: each trial's ticket, and its controls where that round has them."""
+    with_controls = rnd > 0 and rnd in config.get("control_rounds", range(rnd + 1))
+    conditions = ["ticket", *(config.get("controls", []) if with_controls else [])]
+    return {(t, rnd, c) for t in range(config["trials"]) for c in conditions}
+
+
+def _check_complete(done: Results, last: int, out: Path) -> None:
+    """Refuse to resume from a folder whose records or masks have a gap: every network of
+    rounds 0 to ``last`` recorded exactly once, and every trial's mask for the next round."""
+    from collections import Counter
+
+    seen = Counter((r["trial"], r["round"], r["condition"]) for r in done.runs)
+    for rnd in range(last + 1):
+        wanted = expected_networks(done.config, rnd)
+        missing = sorted(wanted - set(seen))
+        extra = sorted(k for k in seen if k[1] == rnd and (k not in wanted or seen[k] > 1))
+        if missing or extra:
+            what = (f"lacks {len(missing)} record(s), e.g. trial {missing[0][0]} {missing[0][2]}" if missing else
+                    f"holds {len(extra)} record(s) twice or not of this experiment, e.g. trial {extra[0][0]} {extra[0][2]}")
+            raise ResultsError(f"{out / 'results.json'} is incomplete: round {rnd} {what}. A resumed run would keep "
+                               "the gap; it was left untouched: use another --out, or delete that folder to start over")
+    lacking = [t for t in range(done.config["trials"]) if (t, last + 1) not in done.masks]
+    if last >= 0 and lacking:
+        raise ResultsError(f"{out / 'state.pt'} lacks the masks of round {last + 1} for trial {lacking[0]} although "
+                           f"results.json records round {last}; delete that folder to start over, or use another --out")

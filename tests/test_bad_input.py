@@ -103,3 +103,72 @@ def test_api_bad_input_table(net, mnist1d, tmp_path):
         with pytest.raises(LTError) as err:
             call()
         assert message in str(err.value), (message, str(err.value))
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_the_old_file(tmp_path):
+    import errno
+
+    from lt_helpers.files import atomic_write
+
+    target = tmp_path / "results.json"
+    target.write_text('{"old": true}')
+
+    def disk_full(tmp):
+        tmp.write_text('{"half')
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(LTError, match="no space left on the device writing .*results.json: free space and rerun"):
+        atomic_write(target, disk_full)
+    assert target.read_text() == '{"old": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]  # no temporary file left behind
+
+
+def test_two_writers_of_one_file_never_leave_it_invalid(tmp_path):
+    """Each writer has its own temporary file, so whichever rename comes last, the file is
+    one writer's whole JSON. With one shared temporary name (before), a slowed writer could
+    rename the other's half-written file into place."""
+    import json
+    import threading
+    import time
+
+    from lt_helpers.files import atomic_write
+
+    target, seen, errors, stop = tmp_path / "results.json", [], [], threading.Event()
+
+    def writer(tag):
+        try:
+            write_all(tag)
+        except Exception as err:  # a thread's exception would not fail the test by itself
+            errors.append(repr(err))
+
+    def write_all(tag):
+        for i in range(30):
+            def slow(tmp):
+                with open(tmp, "w") as f:
+                    f.write('{"writer": "%s", "i": %d, "pad": "' % (tag, i))
+                    f.flush()
+                    time.sleep(0.002)
+                    f.write("x" * 5000 + '"}')
+            atomic_write(target, slow)
+
+    def reader():
+        while not stop.is_set():
+            try:
+                seen.append(json.loads(target.read_text())["writer"])
+            except FileNotFoundError:
+                pass
+            except ValueError:
+                errors.append("an invalid results.json was seen")
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in "ab"]
+    watch = threading.Thread(target=reader)
+    watch.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    watch.join()
+    assert not errors, errors[:3]
+    assert json.loads(target.read_text())["i"] == 29 and seen
+    assert not list(tmp_path.glob("*.tmp"))

@@ -73,6 +73,9 @@ def test_help_documents_every_option():
     (["--dataset", "svhn"], "unknown dataset 'svhn'"),
     (["--preset", "fast"], "unknown preset 'fast'"),
     (["--rounds", "0"], "rounds must be at least 1"),
+    (["--warmup", "-5"], "warmup must be a non-negative integer, got -5"),
+    (["--lr", "inf"], "learning rate must be a finite positive number, got inf"),
+    (["--control-rounds", "0"], "control_rounds must name rounds from 1"),
     (["--dataset", "mnist", "--data-root", "{tmp}"], "mnist1d"),
 ])
 def test_bad_input_gives_one_clear_line(tmp_path, args, message):
@@ -81,6 +84,7 @@ def test_bad_input_gives_one_clear_line(tmp_path, args, message):
     assert res.returncode == 2
     assert message in res.stderr
     assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()  # nothing written before the inputs are checked
 
 
 def test_models_command_lists_weight_counts():

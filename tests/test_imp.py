@@ -83,6 +83,39 @@ def test_corrupt_results_are_reported_and_left_alone(mnist1d, tmp_path):
     assert (tmp_path / "results.json").read_text() == "{not json"
 
 
+def test_a_gap_in_the_records_is_refused_not_resumed_around(mnist1d, tmp_path):
+    """A record deleted from the middle of a finished run used to be skipped for good: resume
+    looked only at the highest round. Now every network of every saved round must be there once."""
+    _run(mnist1d, rounds=3, trials=2, out=tmp_path)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    for change, message in ((lambda runs: runs.pop(3), "round 1 lacks 1 record"),
+                            (lambda runs: runs.append(dict(runs[0])), "round 0 holds 1 record"),
+                            (lambda runs: runs[4].update(condition="shuffle"), "round 1 lacks 1 record.*trial 1 ticket")):
+        broken = json.loads(json.dumps(saved))
+        change(broken["runs"])
+        (tmp_path / "results.json").write_text(json.dumps(broken))
+        before = (tmp_path / "results.json").read_text()
+        with pytest.raises(imp.ResultsError, match=f"is incomplete: {message}"):
+            _run(mnist1d, rounds=4, trials=2, out=tmp_path)
+        assert (tmp_path / "results.json").read_text() == before
+
+
+def test_a_damaged_state_file_is_one_clear_error(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    state = tmp_path / "state.pt"
+    state.write_bytes(state.read_bytes()[:200])
+    with pytest.raises(imp.ResultsError, match="state.pt is damaged or not lt_helpers' state"):
+        _run(mnist1d, rounds=3, trials=1, out=tmp_path)
+    assert len(state.read_bytes()) == 200
+
+
+def test_nothing_is_written_when_the_data_cannot_load(tmp_path):
+    with pytest.raises(LTError):
+        imp.run_imp("lenet_300_100", "mnist", "smoke", out=tmp_path / "out", data_root=tmp_path / "empty",
+                    hyper={"iterations": 10})
+    assert not (tmp_path / "out").exists()
+
+
 def test_results_from_another_experiment_are_refused(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     before = (tmp_path / "results.json").read_text()
@@ -129,6 +162,21 @@ def test_max_copies_splits_without_changing_results(mnist1d):
     (dict(model="vgg99"), "unknown model 'vgg99'; choose one of lenet_300_100"),
     (dict(max_copies=0), "max_copies"),
     (dict(hyper={"iterations": 0}), "iterations must be a positive"),
+    # values that used to train nonsense and save it as a result, or fail far from their cause
+    (dict(hyper={"warmup": -5}), "warmup must be a non-negative integer, got -5"),
+    (dict(hyper={"lr": float("inf")}), "learning rate must be a finite positive number"),
+    (dict(hyper={"lr": float("nan")}), "learning rate must be a finite positive number"),
+    (dict(hyper={"iterations": 1.5}), "iterations must be a positive integer, got 1.5"),
+    (dict(hyper={"weight_decay": -1}), "weight_decay must be a number finite and non-negative"),
+    (dict(hyper={"optimizer": "sgd", "momentum": -1}), r"momentum must be a number in \[0, 1\)"),
+    (dict(hyper={"batch_size": 1e9}), "batch_size must be a positive integer"),
+    (dict(hyper={"lr_drops": "abc"}), "lr_drops must be a list of iterations"),
+    (dict(hyper={"learning_rate": 0.1}), "unknown hyperparameter\\(s\\) 'learning_rate'; choose from iterations"),
+    (dict(hyper=[("lr", 0.1)]), "hyper must be a dict"),
+    (dict(rounds=2.5), "rounds must be an integer, got 2.5"),
+    (dict(trials="3"), "trials must be an integer"),
+    (dict(controls="random_reinit"), "controls must be a list of names, such as \\['random_reinit'\\]"),
+    (dict(rewind=1.5), "rewind must be an iteration"),
 ])
 def test_bad_input(mnist1d, kw, message):
     with pytest.raises(LTError, match=message):
