@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from contextlib import nullcontext
 from dataclasses import replace
 from numbers import Integral
 from pathlib import Path
@@ -44,8 +45,8 @@ from .errors import LTError, check_choice
 from .hparams import Hyper
 from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
-from .results import (Results, ResultsError, at_end, check_writable, load_results, provenance,  # noqa: F401
-                      resume, save)
+from .results import (Results, ResultsError, at_end, check_writable, hold, load_results,  # noqa: F401
+                      provenance, resume, save)
 from .train import GROUPS, resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
@@ -84,33 +85,33 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     out = Path(out) if out is not None else None
     if out is not None:  # only once the inputs and the data have been checked: a failed start writes nothing
         check_writable(out)
+    with hold(out) if out is not None else nullcontext():  # one writer per folder
+        config = dict(model=model, dataset=dataset, preset=preset, rounds=rounds, trials=trials,
+                      controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg.rates,
+                      scope=cfg.scope, rewind=int(rewind), groups=int(groups), device=str(dev),
+                      batched=bool(batched), version=__version__, provenance=provenance(dev))
+        if control_rounds is not None:  # only when asked, so earlier runs' records keep their exact config
+            config["control_rounds"] = control_rounds
+        results = Results(config)
+        spent = 0.0  # seconds, over this run and the ones it resumes
+        if out is not None and (out / "results.json").exists():
+            resume(results, out)
+            spent = results.config["provenance"]["wall_time_s"]
+        started = time.perf_counter()
 
-    config = dict(model=model, dataset=dataset, preset=preset, rounds=rounds, trials=trials,
-                  controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg.rates,
-                  scope=cfg.scope, rewind=int(rewind), groups=int(groups), device=str(dev),
-                  batched=bool(batched), version=__version__, provenance=provenance(dev))
-    if control_rounds is not None:  # only when asked, so earlier runs' records keep their exact config
-        config["control_rounds"] = control_rounds
-    results = Results(config)
-    spent = 0.0  # seconds, over this run and the ones it resumes
-    if out is not None and (out / "results.json").exists():
-        resume(results, out)
-        spent = results.config["provenance"]["wall_time_s"]
-    started = time.perf_counter()
+        net = build(model, data.input_shape, data.num_classes)
+        for t in range(trials):
+            results.theta0[t] = build(model, data.input_shape, data.num_classes,
+                                      seeds=[seed_for(seed, t, "init")]).get_copy(0)
+            results.masks.setdefault((t, 0), Mask.ones_like(net))
 
-    net = build(model, data.input_shape, data.num_classes)
-    for t in range(trials):
-        results.theta0[t] = build(model, data.input_shape, data.num_classes,
-                                  seeds=[seed_for(seed, t, "init")]).get_copy(0)
-        results.masks.setdefault((t, 0), Mask.ones_like(net))
-
-    first = 1 + max((r["round"] for r in results.runs), default=-1)
-    for rnd in range(first, rounds):
-        run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress)
-        results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
-        if out is not None:
-            save(results, out, rnd)
-    return results
+        first = 1 + max((r["round"] for r in results.runs), default=-1)
+        for rnd in range(first, rounds):
+            run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress)
+            results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
+            if out is not None:
+                save(results, out, rnd)
+        return results
 
 
 def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, max_copies: int = 32,

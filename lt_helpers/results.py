@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -253,6 +254,36 @@ def check_writable(out: Path) -> None:
         raise LTError(f"cannot create output folder {out} ({err.strerror}); choose another --out") from err
     if not os.access(out, os.W_OK):
         raise LTError(f"output folder {out} is not writable; choose another --out")
+
+
+@contextmanager
+def hold(out: Path):
+    """Hold ``out`` for one writing process: an advisory lock on ``out/.lock`` (released by
+    the system when the process ends, however it ends, so a killed run never leaves it
+    stuck). A second process on the same folder gets a clear error instead of interleaving
+    its rounds with the first's. Also refuses a ``state.pt`` there that this package did
+    not write: it would be replaced by the first saved round."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one writer per folder is then up to the user
+        fcntl = None
+    with open(out / ".lock", "a") as lock:
+        if fcntl is not None:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as err:
+                raise ResultsError(f"another process is writing {out}; wait for it to finish (rerun then to resume), "
+                                   "or use another --out") from err
+        state = out / "state.pt"
+        if state.exists() and not (out / "results.json").exists():
+            try:
+                ours = set(torch.load(state, weights_only=True)) >= {"round", "masks", "dense"}
+            except Exception:
+                ours = False
+            if not ours:
+                raise ResultsError(f"{state} was not written by lt_helpers and would be replaced; it was left "
+                                   "untouched: move it, or use another --out")
+        yield
 
 
 def save(results: Results, out: Path, rnd: int) -> None:

@@ -83,7 +83,7 @@ def _api_cases(net, mnist1d, tmp_path):
         (lambda: masks.layer_rates(net, {"fc": 0.2}), "no pruning rate for layer kind(s) ['output']"),
         (lambda: models.build("lenet_300_100", (1, 40), copies=0), "copies must be at least 1"),
         (lambda: net.set_copy(0, models.build("lenet_300_100", (1, 28, 28)).get_copy(0)), "the model expects"),
-        (lambda: train.Hyper(lr=-1.0).check(), "learning rate must be positive"),
+        (lambda: train.Hyper(lr=-1.0).check(), "learning rate must be a finite positive number"),
         (lambda: train.Hyper(precision="fp8").check(), "unknown precision 'fp8'"),
         (lambda: train.train("lenet_300_100", mnist1d, [w], [ones], train.Hyper(batch_size=99_999), seeds=[0]),
          "larger than the training set"),

@@ -116,6 +116,32 @@ def test_nothing_is_written_when_the_data_cannot_load(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_second_writer_on_one_folder_is_refused_and_a_killed_one_leaves_no_lock(mnist1d, tmp_path):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); "
+        "time.sleep(60)"), str(tmp_path / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(imp.ResultsError, match="another process is writing"):
+            _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+        assert not (tmp_path / "results.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path)  # the killed holder's lock went with it
+    assert (tmp_path / "results.json").exists()
+
+
+def test_a_state_file_not_ours_is_not_replaced(mnist1d, tmp_path):
+    (tmp_path / "state.pt").write_bytes(b"someone else's checkpoint")
+    with pytest.raises(imp.ResultsError, match="state.pt was not written by lt_helpers"):
+        _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    assert (tmp_path / "state.pt").read_bytes() == b"someone else's checkpoint"
+
+
 def test_results_from_another_experiment_are_refused(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     before = (tmp_path / "results.json").read_text()
