@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import __version__, data, presets
+from .errors import LTError
 from .files import atomic_write
 from .plots import set_style
 from .results import provenance
@@ -66,10 +67,20 @@ class Chapter:
 
 def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
           model="lenet_300_100", data_root=None) -> Chapter:
-    """Resolve a chapter's parameters (environment first), load its data, print a summary."""
+    """Resolve a chapter's parameters (environment first), load its data, print a summary.
+    Every parameter is checked here, before anything trains: a wrong one is one line that
+    says what to set (in Jupyter too, see :func:`short_errors`)."""
+    short_errors()
     preset = os.environ.get("LT_PRESET") or preset
     dataset = os.environ.get("LT_DATASET") or dataset
-    trials = int(os.environ.get("LT_TRIALS") or 0) or trials
+    if os.environ.get("LT_TRIALS"):
+        if not os.environ["LT_TRIALS"].strip().isdigit() or int(os.environ["LT_TRIALS"]) < 1:
+            raise LTError(f"LT_TRIALS must be a positive whole number, got {os.environ['LT_TRIALS']!r}")
+        trials = int(os.environ["LT_TRIALS"])
+    for name, value, low in (("trials", trials, 1), ("seed", seed, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
+            raise LTError(f"the parameter {name} must be {'a positive' if low else 'a non-negative'} whole number"
+                          f"{' or None (the preset' + chr(39) + 's)' if name == 'trials' else ''}, got {value!r}")
     dev = resolve_device(os.environ.get("LT_DEVICE") or device)
     dataset = data.resolve(dataset, model, data_root=data_root, device=dev)
     settings = presets.get(model, dataset, preset)
@@ -80,6 +91,26 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
     ch = Chapter(preset, dataset, int(trials), int(seed), dev, model, d, settings)
     print(f"lt_helpers {__version__}, torch {torch.__version__}; {ch.describe()}")
     return ch
+
+
+def short_errors() -> None:
+    """In IPython and Jupyter, show the package's own errors (:class:`LTError`: bad input,
+    with a message that says what to do) as that one line instead of a traceback through the
+    package; the cell still fails, so papermill and nbval stop there as before."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        stb = [f"{etype.__name__}: {value}"]
+        shell._showtraceback(etype, value, stb)  # what IPython shows for any error, with this one line as its text
+        return stb
+
+    shell.set_custom_exc((LTError,), one_line)
 
 
 def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:

@@ -172,3 +172,24 @@ def test_two_writers_of_one_file_never_leave_it_invalid(tmp_path):
     assert not errors, errors[:3]
     assert json.loads(target.read_text())["i"] == 29 and seen
     assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("params, env, message", [
+    (["-p", "trials", "-1"], {}, "the parameter trials must be a positive whole number or None"),
+    ([], {"LT_TRIALS": "abc"}, "LT_TRIALS must be a positive whole number, got 'abc'"),
+    (["-p", "seed", "-3"], {}, "the parameter seed must be a non-negative whole number"),
+])
+def test_a_wrong_chapter_parameter_is_one_line_where_it_was_set(tmp_path, params, env, message):
+    """Papermill (or a reader editing the parameters cell): the chapter stops at its setup cell,
+    and what the notebook shows there is the package's one line, not a traceback through it."""
+    from pathlib import Path
+
+    chapter = Path(__file__).parents[1] / "chapters" / "02_lottery_ticket.ipynb"
+    res = subprocess.run([sys.executable, "-m", "papermill", str(chapter), str(tmp_path / "out.ipynb"), *params],
+                         capture_output=True, text=True, env={**os.environ, "LT_PRESET": "smoke", "LT_PROGRESS": "0",
+                                                              "LT_STATIC": "1", **env})
+    assert res.returncode != 0
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "LTError"
+    assert errors[0]["traceback"] == [f"LTError: {errors[0]['evalue']}"] and message in errors[0]["evalue"]
