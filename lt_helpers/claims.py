@@ -32,17 +32,33 @@ def t975(df: int) -> float:
 
 @dataclass(frozen=True)
 class Paired:
-    """The mean of ``a - b`` over ``n`` paired trials and its 95% interval (nan for n < 2)."""
+    """The mean of ``a - b`` over ``n`` paired trials and its 95% interval (nan for n < 2).
+    Where every trial gave the same difference the t interval has zero width and says
+    nothing; ``sign_p`` then holds the exact two-sided sign test's p-value instead."""
 
     diff: float
     low: float
     high: float
     n: int
+    sign_p: float | None = None
 
     @property
     def clear(self) -> bool:
-        """True when the interval excludes zero: the data decide the direction."""
+        """True when the data decide the direction: the interval excludes zero or, for
+        identical differences, the sign test gives p < 0.05 (at least 6 trials)."""
+        if self.sign_p is not None:
+            return self.diff != 0 and self.sign_p < 0.05
         return self.n >= 2 and (self.low > 0 or self.high < 0)
+
+    @property
+    def above(self) -> bool:
+        """Clearly above zero: ``a`` is clearly larger than ``b``."""
+        return self.clear and self.diff > 0
+
+    @property
+    def below(self) -> bool:
+        """Clearly below zero: ``a`` is clearly smaller than ``b``."""
+        return self.clear and self.diff < 0
 
 
 def paired(a, b) -> Paired:
@@ -53,6 +69,8 @@ def paired(a, b) -> Paired:
     mean = float(d.mean())
     if len(d) < 2:
         return Paired(mean, math.nan, math.nan, 1)
+    if np.all(d == d[0]):  # a zero-width interval: the exact sign test (n equal signs: p = 2 / 2^n)
+        return Paired(mean, mean, mean, len(d), sign_p=1.0 if mean == 0 else min(1.0, 2.0 * 0.5 ** len(d)))
     half = t975(len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
     return Paired(mean, mean - half, mean + half, len(d))
 
@@ -74,10 +92,12 @@ def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -
     p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"a difference of {f(p.diff)} {unit} (a single trial: no interval, so nothing to conclude)"
-    if p.low == p.high:  # every trial gave the same difference: an interval of zero width says nothing more
+    if p.sign_p is not None:  # every trial gave the same difference: an interval of zero width says nothing
         if p.diff == 0:
             return f"no difference ({f(0.0)} {unit} in all {p.n} paired trials)"
-        return f"{more if p.diff > 0 else less}, by {abs(p.diff):.{digits}f} {unit} in all {p.n} paired trials"
+        same = f"{f(p.diff)} {unit} in all {p.n} paired trials, sign test p = {p.sign_p:.3g}"
+        return f"{more if p.diff > 0 else less}, by {abs(p.diff):.{digits}f} {unit} ({same})" if p.clear else \
+            f"no clear difference ({same}: too few trials to decide)"
     ci = f"95% CI {f(p.low)} to {f(p.high)}, paired over {p.n} trials"
     if not p.clear:
         return f"no clear difference ({f(p.diff)} {unit}, {ci})"
@@ -104,8 +124,8 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     p, f = paired(a, b), functools.partial(_signed, digits=digits)
     if p.n < 2:
         return f"{f(p.diff)} {unit} (one trial)"
-    if p.low == p.high:
-        return f"{f(p.diff)} {unit} (the same in all {p.n} trials)"
+    if p.sign_p is not None:
+        return f"{f(p.diff)} {unit} (the same in all {p.n} trials, sign test p = {p.sign_p:.3g})"
     return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"
 
 

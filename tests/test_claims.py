@@ -20,10 +20,12 @@ def test_an_interval_over_zero_says_no_clear_difference():
 
 
 def test_pairs_are_by_trial_not_pooled():
-    """The same shift in every trial is clear however large the spread between trials."""
+    """A nearly constant shift in every trial is clear however large the spread between trials."""
     a = [10.0, 50.0, 90.0]
-    assert claims.paired([x + 1 for x in a], a).clear
-    assert claims.paired([x + 1 for x in a], a).low == pytest.approx(1.0)
+    shifted = [x + d for x, d in zip(a, (1.0, 1.1, 0.9))]
+    assert claims.paired(shifted, a).clear and claims.paired(shifted, a).low > 0.5
+    six = [10.0, 50.0, 90.0, 20.0, 70.0, 40.0]
+    assert claims.paired([x + 1 for x in six], six).clear  # identical shifts: the sign test decides
 
 
 def test_one_trial_concludes_nothing_and_bad_shapes_are_refused():
@@ -77,12 +79,20 @@ def test_a_bound_near_zero_is_not_printed_as_zero():
     assert claims._signed(0.0, 1) == "+0.0" and claims._signed(-0.004, 1) == "−0.004"
 
 
-def test_identical_differences_are_worded_without_an_interval():
+def test_identical_differences_are_decided_by_the_exact_sign_test():
+    """Three identical paired differences give a t interval of zero width, which used to count
+    as clear; the sign test says p = 0.25: not clear below 6 trials (2 / 2^6 = 0.031)."""
     assert claims.compare([800, 900, 700], [1300, 1400, 1200], "later", "sooner", "iterations", 0) == \
-        "sooner, by 500 iterations in all 3 paired trials"
+        "no clear difference (−500 iterations in all 3 paired trials, sign test p = 0.25: too few trials to decide)"
     assert claims.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
-    assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == "−500 iterations (the same in all 2 trials)"
-    assert claims.verdict([800, 900], [1300, 1400], "lower") == "reproduced"
+    assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == \
+        "−500 iterations (the same in all 2 trials, sign test p = 0.5)"
+    assert claims.verdict([800, 900, 700], [1300, 1400, 1200], "lower") == "not reproduced: no clear difference"
+    six = list(range(6))
+    assert claims.paired([x - 500 for x in six], six).sign_p == pytest.approx(0.03125)
+    assert claims.verdict([x - 500 for x in six], six, "lower") == "reproduced"
+    assert claims.compare([x + 2 for x in six], six, "higher", "lower").startswith("higher, by 2.0 points (")
+    assert claims.verdict([1.0] * 6, [1.0] * 6, "same") == "consistent: no clear difference"
 
 
 def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_tickets=False, iterations=15000):
@@ -194,3 +204,9 @@ def test_control_claims_are_tested_where_the_run_trained_its_controls():
     assert worse[3]["verdict"] == "not reproduced: a clear difference"
     with pytest.raises(ValueError, match="no random reinitializations"):
         claims.control_levels(_controls_run(at_rounds=()))
+
+
+def test_above_and_below_follow_clear():
+    assert claims.paired([2.0, 3.0, 2.5], [0.0, 0.0, 0.0]).above
+    assert claims.paired([-2.0, -3.0, -2.5], [0.0, 0.0, 0.0]).below
+    assert not claims.paired([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]).above  # identical, 3 trials: sign test p = 0.25
