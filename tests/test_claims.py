@@ -95,10 +95,19 @@ def test_identical_differences_are_decided_by_the_exact_sign_test():
     assert claims.verdict([1.0] * 6, [1.0] * 6, "same") == "consistent: no clear difference"
 
 
-def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_tickets=False, iterations=15000):
+def _curve(stop, acc, iterations, rise=1.0):
+    """Validation accuracy rising in a straight line to ``acc`` at ``rise`` × ``stop``, flat after."""
+    its = sorted(set(range(0, iterations + 1, 100)) | {int(stop)})
+    return {"iteration": its, "val_acc": [acc * min(1.0, i / (rise * stop)) for i in its]}
+
+
+def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_tickets=False, iterations=15000,
+                    ticket_rise=1.0):
     """A full run's records made up so that every claim's answer is known: tickets stop
     ``ticket_stop_shift`` iterations from the dense network at every level, reinitializations
-    1,000 later than tickets and 2 points less accurate, one-shot tickets 1 point less accurate."""
+    1,000 later than tickets and 2 points less accurate, one-shot tickets 1 point less accurate.
+    Validation accuracy rises in a straight line to each network's accuracy at its early stop
+    (for pruned tickets, at ``ticket_rise`` of it: below 1, they match sooner than they stop)."""
     from lt_helpers.imp import Results
 
     runs, noise = [], [3.0, -2.0, 1.0, -1.0, 0.5]
@@ -113,18 +122,21 @@ def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_ticket
                 conds["oneshot"] = (dense_stop + 400 + 11 * noise[(t + 3) % 5], conds["ticket"][1] - 0.01)
             for cond, (stop, a) in conds.items():
                 at_end = (capped_reinit and cond == "random_reinit") or (capped_tickets and cond == "ticket" and rnd > 0)
+                stop = iterations if at_end and cond != "ticket" else int(round(stop))
+                rise = ticket_rise if (cond == "ticket" and rnd) else 1.0
                 runs.append(dict(trial=t, round=rnd, condition=cond, percent_remaining=pct,
-                                 early_stop_iteration=iterations if at_end and cond != "ticket" else stop,
-                                 early_stop_test_acc=a,
-                                 final_test_acc=a - 0.001, early_stop_at_end=at_end))
+                                 early_stop_iteration=stop, early_stop_test_acc=a,
+                                 final_test_acc=a - 0.001, early_stop_at_end=at_end,
+                                 curve=_curve(stop, a - (0.05 if cond == "random_reinit" else 0), iterations, rise)))
     return Results({"hyper": {"iterations": iterations}}, runs)
 
 
 def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     rows = claims.lenet_rows(_fabricated_run())
     by = {(r["claim"], r["paper"]): r for r in rows}
-    assert len(rows) == 12 and len(by) == 12
-    sooner = by[("tickets reach minimum validation loss sooner than the dense network", "yes, at 21.1% (38% sooner)")]
+    assert len(rows) == 15 and len(by) == 15
+    sooner = by[("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
+                 "yes, at 21.1% (38% sooner)")]
     assert sooner["verdict"] == "reproduced" and sooner["this run"].startswith("at 21.0%: −5")
     assert sooner["capped"] == (0, 10)
     reinit = by[("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%")]
@@ -132,7 +144,27 @@ def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     oneshot = [r for r in rows if r["claim"].startswith("one-shot tickets reach")]
     assert [r["verdict"] for r in oneshot] == ["not reproduced: the opposite"] * 4  # one-shot stops 400 later
     slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
-    assert slower[1]["verdict"] == "not reproduced: the opposite"
+    assert slower[3]["verdict"] == "not reproduced: the opposite"
+
+
+def test_the_criterion_is_measured_where_the_proxy_says_otherwise():
+    """Tickets that stop 500 iterations later than the dense network but reach its accuracy in
+    half their time: the early stop (the paper's proxy) says slower, the hypothesis's criterion
+    (first evaluation at the dense network's validation accuracy) says sooner."""
+    run = _fabricated_run(ticket_stop_shift=+500, ticket_rise=0.5)
+    rows = claims.lenet_rows(run)
+    find = lambda start, paper: next(r for r in rows if r["claim"].startswith(start) and r["paper"].startswith(paper))
+    criterion = find("tickets match the dense network's accuracy in fewer", "yes at 21.1")
+    proxy = find("tickets reach minimum validation loss sooner than the dense", "yes, at 21.1")
+    assert criterion["verdict"] == "reproduced" and proxy["verdict"] == "not reproduced: the opposite"
+    level = run.level_nearest(21.1)
+    ticket, never = claims.match_iterations(run, level, "ticket")
+    dense, _ = claims.match_iterations(run, 0, "ticket")
+    assert never == 0 and (ticket < dense).all()
+    reinit, never = claims.match_iterations(run, level, "random_reinit")  # 5 points short: never reaches it
+    assert never == 5 and (reinit == 15100).all()
+    vs_reinit = find("tickets match the dense network's accuracy sooner than their random", "yes at 21%")
+    assert vs_reinit["capped"] == (5, 10)  # every reinitialization counted as never reaching it
 
 
 def test_side_by_side_puts_each_runs_verdict_beside_the_others():
@@ -156,7 +188,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     said = claims.disagreements({"A": same, "B": slower}, reference="B")
     assert "holds on A but not on B" in said[0]
     assert "holds on A but not on B" in claims.disagreements({"A": same, "B": slower})[0]  # no reference named
-    assert claims.capped_anywhere({"A": same}) == 0
+    assert claims.capped_anywhere({"A": same}) == 5  # the reinitializations never reach the dense accuracy
     capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
     assert rows[0]["capped"] == (5, 10)
