@@ -129,7 +129,7 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"
 
 
-def verdict(a, b, claimed: str) -> str:
+def verdict(a, b, claimed: str, at_end=None) -> str:
     """The verdict on a claim of the paper that ``a`` is ``'higher'`` (or ``'lower'``) than
     ``b``, tested on this run's values paired by trial: ``'reproduced'`` when the 95%
     interval of ``a - b`` lies on the claimed side of zero, ``'not reproduced: the
@@ -140,12 +140,22 @@ def verdict(a, b, claimed: str) -> str:
     zero ``'not reproduced: a clear difference'``. For a claim that ``a`` is *at least* ``b``
     (no loss, e.g. "the same accuracy, 9× smaller": ``'at least'``) an interval wholly below
     zero is ``'not reproduced: lower'``, one over zero ``'consistent: no clear difference'``
-    and one above zero ``'reproduced: higher'``."""
+    and one above zero ``'reproduced: higher'``.
+
+    ``at_end``: for each side, one flag per trial, set where that network was still improving
+    at its last evaluation (``early_stop_at_end``). Where most networks of either side were,
+    their early stops and accuracies are what the training length left, not what the networks
+    reach, and the verdict is ``'not testable: …'`` with the count: a longer run decides."""
     if claimed not in ("higher", "lower", "same", "at least"):
         raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
     p = paired(a, b)
     if p.n < 2:
         return "not testable: one trial"
+    for side, flags in zip(("first", "second"), at_end or ()):
+        flags = np.asarray(flags, dtype=bool)
+        if flags.sum() * 2 > len(flags):
+            return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
+                    "at their end (a longer run decides)")
     if claimed == "same":
         return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
     if claimed == "at least":
@@ -211,13 +221,13 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
     if key_a == MATCH:  # the criterion: capped are the networks that never reached the dense accuracy
         (values_a, never_a), (values_b, never_b) = match_iterations(run, level, cond_a), match_iterations(run, round_b, cond_b)
         capped = (never_a + never_b, len(values_a) + len(values_b))
+        at_end = None  # never reaching the dense accuracy is a finding, not a run cut short
     else:
         values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
-        compared = frame[((frame["round"] == level) & (frame.condition == cond_a))
-                         | ((frame["round"] == round_b) & (frame.condition == cond_b))]
-        capped = (int(compared.early_stop_at_end.sum()), len(compared))
+        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), run.per_trial(round_b, cond_b, "early_stop_at_end"))
+        capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
     return {"claim": text, "paper": paper, "this run": f"at {pct:.1f}%: {brief(values_a, values_b, unit, digits)}",
-            "verdict": verdict(values_a, values_b, claimed), "capped": capped}
+            "verdict": verdict(values_a, values_b, claimed, at_end), "capped": capped}
 
 
 def lenet_rows(run) -> list[dict]:

@@ -192,7 +192,11 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
     assert rows[0]["capped"] == (5, 10)
-    assert claims.disagreements({"A": same, "B": capped}) == []  # capped, but the same verdicts
+    proxy = [r for r in rows if "minimum validation loss" in r["claim"]][0]
+    assert proxy["verdict"] == ("not testable: 5 of 5 networks on the second side were still improving at their end "
+                                "(a longer run decides)")
+    said = claims.disagreements({"A": same, "B": capped})
+    assert said and all("B cannot test it" in s and "a longer run" in s for s in said)
     assert claims.capped_anywhere({"B": capped}) > 0
     capped_slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
     said = claims.disagreements({"A": same, "B": capped_slower})
@@ -242,3 +246,11 @@ def test_above_and_below_follow_clear():
     assert claims.paired([2.0, 3.0, 2.5], [0.0, 0.0, 0.0]).above
     assert claims.paired([-2.0, -3.0, -2.5], [0.0, 0.0, 0.0]).below
     assert not claims.paired([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]).above  # identical, 3 trials: sign test p = 0.25
+
+
+def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
+    a, b = [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 2.5, 3.0]
+    assert claims.verdict(a, b, "higher") == "reproduced"
+    assert claims.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
+    assert claims.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
+        "not testable: 3 of 4 networks on the first side were still improving")
