@@ -297,6 +297,10 @@ def control_rows(run, percents=(7.0, 0.0)) -> list[dict]:
               (ACC, "random_reinit"), (ACC, "random_prune"), "higher")
         claim("the ticket's signs with new magnitudes are as accurate as the ticket",
               "yes: the signs are enough (Zhou et al.)", (ACC, "sign_reinit"), (ACC, "ticket"), "same")
+        signs, reinit = run.per_trial(level, "sign_reinit", ACC), run.per_trial(level, "random_reinit", ACC)
+        if rows[-1]["verdict"].startswith("consistent") and not paired(signs, reinit).clear:
+            rows[-1]["verdict"] = ("not testable: the sign-kept networks are indistinguishable from the ticket and "
+                                   f"from plain reinitializations alike ({brief(signs, reinit)} against those)")
     return rows
 
 

@@ -204,7 +204,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
                         for s in said if "than the dense network" in s)
 
 
-def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0):
+def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0, sign_noise=0.001):
     """Made-up records of chapter 6's controls, trained at ``at_rounds`` only: reinitializations
     1,000 iterations later and 2 points below the ticket, random pruning 1 point below the
     reinitialization, the sign-kept control ``sign_gap`` from the ticket."""
@@ -218,7 +218,7 @@ def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0):
             if rnd in at_rounds:
                 conds.update(random_reinit=(stop + 1000 + 9 * noise[(t + 1) % 5], acc - 0.02),
                              random_prune=(stop + 900, acc - 0.03 + noise[(t + 2) % 5] / 1000),
-                             sign_reinit=(stop, acc + sign_gap + noise[(t + 3) % 5] / 1000))
+                             sign_reinit=(stop, acc + sign_gap + noise[(t + 3) % 5] * sign_noise))
             runs += [dict(trial=t, round=rnd, condition=c, percent_remaining=100 * 0.8 ** rnd, early_stop_iteration=s,
                           early_stop_test_acc=a, final_test_acc=a, early_stop_at_end=False)
                      for c, (s, a) in conds.items()]
@@ -236,6 +236,8 @@ def test_control_claims_are_tested_where_the_run_trained_its_controls():
     assert by["tickets are more accurate than their random reinitializations"] == "reproduced"
     assert by["for LeNet, reinitialized tickets are more accurate than randomly pruned networks"] == "reproduced"
     assert by["the ticket's signs with new magnitudes are as accurate as the ticket"].startswith("consistent")
+    tied = claims.control_rows(_controls_run(sign_gap=-0.01, sign_noise=0.01))  # between the two, and noisy
+    assert tied[3]["verdict"].startswith("not testable: the sign-kept networks are indistinguishable")
     worse = claims.control_rows(_controls_run(sign_gap=-0.05))
     assert worse[3]["verdict"] == "not reproduced: a clear difference"
     with pytest.raises(ValueError, match="no random reinitializations"):
