@@ -271,6 +271,40 @@ def lenet_rows(run) -> list[dict]:
     return rows
 
 
+def scan(run, a, b) -> dict[str, list[int]]:
+    """A claim tested at every pruned level of ``run`` instead of one chosen level: ``a`` and
+    ``b`` as for :func:`row` (``(key, condition)``, ``'dense'`` for round 0's network). Returns
+    the rounds where ``a`` is clearly above ``b`` (``'above'``), clearly below (``'below'``),
+    and where the run cannot tell (``'unclear'``), each paired by trial."""
+    (key_a, cond_a), (key_b, cond_b) = a, b
+    out = {"above": [], "below": [], "unclear": []}
+    for level in sorted({r["round"] for r in run.runs if r["condition"] == cond_a and r["round"] > 0}):
+        round_b, cond = (0, "ticket") if cond_b == "dense" else (level, cond_b)
+        if key_a == MATCH:
+            p = paired(match_iterations(run, level, cond_a)[0], match_iterations(run, round_b, cond)[0])
+        else:
+            p = paired(run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond, key_b))
+        out["above" if p.above else "below" if p.below else "unclear"].append(level)
+    return out
+
+
+def stretches(run, rounds: list[int]) -> str:
+    """Rounds worded as runs of consecutive levels by their percent of weights remaining:
+    ``'from 32.9% to 5.6% and at 3.6%'`` (``'at no level'`` for none)."""
+    if not rounds:
+        return "at no level"
+    frame = run.frame()
+    pct = lambda r: frame[frame["round"] == r].percent_remaining.mean()
+    groups: list[list[int]] = []
+    for r in sorted(rounds):
+        if groups and r == groups[-1][-1] + 1:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    words = [f"from {pct(g[0]):.1f}% to {pct(g[-1]):.1f}%" if len(g) > 1 else f"at {pct(g[0]):.1f}%" for g in groups]
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
 def control_levels(run, percents=(7.0, 0.0)) -> list[int]:
     """The rounds of ``run`` that trained chapter 6's controls nearest each of ``percents``
     (0: the sparsest such round), without repeats: a run may train them at a few levels only."""

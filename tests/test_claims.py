@@ -256,3 +256,15 @@ def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     assert claims.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
     assert claims.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
         "not testable: 3 of 4 networks on the first side were still improving")
+
+
+def test_a_claim_is_scanned_over_every_level():
+    run = _fabricated_run(ticket_stop_shift=-500)
+    speed = claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "dense"))
+    # at rounds 5, 10 and 15 the made-up noise cancels: five identical differences, sign test p = 0.0625
+    assert speed == {"above": [], "below": [r for r in range(1, 16) if r % 5], "unclear": [5, 10, 15]}
+    assert claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "random_reinit"))["below"] == list(range(1, 16))
+    assert claims.scan(run, (claims.MATCH, "ticket"), (claims.MATCH, "dense"))["below"]  # the criterion scans too
+    assert claims.stretches(run, [1, 2, 3, 7]) == "from 80.0% to 51.2% and at 21.0%"
+    assert claims.stretches(run, []) == "at no level"
+    assert claims.stretches(run, [1, 3, 5, 6]) == "at 80.0%, at 51.2% and from 32.8% to 26.2%"
