@@ -268,6 +268,14 @@ def lenet_rows(run) -> list[dict]:
         claim("iterative pruning finds smaller tickets: iterative tickets are more accurate than one-shot ones",
               f"yes (tested at the level nearest {p}%)", run.level_nearest(p), (ACC, "ticket"), (ACC, "oneshot"),
               "higher")
+    for p in (51.3, 21.1, 5.17):  # Figure 4's range, tested at both ends and within
+        claim("one-shot tickets are more accurate than the dense network",
+              f"higher for 95.0% ≥ Pm ≥ 5.17% (tested at the level nearest {p}%)", run.level_nearest(p),
+              (ACC, "oneshot"), (ACC, "dense"), "higher")
+    claim("tickets return to the dense network's accuracy near 3.6%", "yes: no longer above it there",
+          run.level_nearest(3.6), (ACC, "ticket"), (ACC, "dense"), "same")
+    claim("random reinitializations are less accurate than the dense network from 21.1% on", "yes (Figure 3)",
+          run.level_nearest(21.1), (ACC, "random_reinit"), (ACC, "dense"), "lower")
     return rows
 
 

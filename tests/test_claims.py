@@ -134,7 +134,7 @@ def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_ticket
 def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     rows = claims.lenet_rows(_fabricated_run())
     by = {(r["claim"], r["paper"]): r for r in rows}
-    assert len(rows) == 15 and len(by) == 15
+    assert len(rows) == 20 and len(by) == 20
     sooner = by[("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
                  "yes, at 21.1% (38% sooner)")]
     assert sooner["verdict"] == "reproduced" and sooner["this run"].startswith("at 21.0%: −5")
