@@ -129,7 +129,7 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     return f"{f(p.diff)} {unit} (95% CI {f(p.low)} to {f(p.high)}, n={p.n})"
 
 
-def verdict(a, b, claimed: str, at_end=None) -> str:
+def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str:
     """The verdict on a claim of the paper that ``a`` is ``'higher'`` (or ``'lower'``) than
     ``b``, tested on this run's values paired by trial: ``'reproduced'`` when the 95%
     interval of ``a - b`` lies on the claimed side of zero, ``'not reproduced: the
@@ -145,7 +145,11 @@ def verdict(a, b, claimed: str, at_end=None) -> str:
     ``at_end``: for each side, one flag per trial, set where that network was still improving
     at its last evaluation (``early_stop_at_end``). Where most networks of either side were,
     their early stops and accuracies are what the training length left, not what the networks
-    reach, and the verdict is ``'not testable: …'`` with the count: a longer run decides."""
+    reach, and the verdict is ``'not testable: …'`` with the count: a longer run decides.
+
+    ``margin``, for ``'same'`` and ``'at least'``: how far apart two results may be and still
+    count as alike (e.g. 1 point). An interval over zero that reaches beyond it cannot show the
+    two alike, however it is centred: ``'not testable: …'`` (more trials decide)."""
     if claimed not in ("higher", "lower", "same", "at least"):
         raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
     p = paired(a, b)
@@ -156,6 +160,10 @@ def verdict(a, b, claimed: str, at_end=None) -> str:
         if flags.sum() * 2 > len(flags):
             return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
                     "at their end (a longer run decides)")
+    wide = margin is not None and not p.clear and (p.low < -margin or (claimed == "same" and p.high > margin))
+    if claimed in ("same", "at least") and wide:
+        return (f"not testable: the 95% interval ({_signed(p.low, 1)} to {_signed(p.high, 1)}) reaches beyond "
+                f"±{margin:g}, so it cannot show the two alike (more trials decide)")
     if claimed == "same":
         return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
     if claimed == "at least":

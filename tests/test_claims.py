@@ -268,3 +268,12 @@ def test_a_claim_is_scanned_over_every_level():
     assert claims.stretches(run, [1, 2, 3, 7]) == "from 80.0% to 51.2% and at 21.0%"
     assert claims.stretches(run, []) == "at no level"
     assert claims.stretches(run, [1, 3, 5, 6]) == "at 80.0%, at 51.2% and from 32.8% to 26.2%"
+
+
+def test_an_interval_wider_than_the_margin_cannot_show_two_results_alike():
+    a, b = [70.0, 82.0], [76.0, 76.5]  # n = 2: an interval over zero, but dozens of points wide
+    assert claims.verdict(a, b, "at least") == "consistent: no clear difference"
+    assert claims.verdict(a, b, "at least", margin=1.0).startswith("not testable: the 95% interval (")
+    assert claims.verdict(a, b, "same", margin=1.0).startswith("not testable")
+    close = [76.1, 76.4, 76.2, 76.3, 76.2], [76.0, 76.5, 76.3, 76.2, 76.3]
+    assert claims.verdict(*close, "same", margin=1.0) == "consistent: no clear difference"
