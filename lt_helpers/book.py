@@ -20,7 +20,7 @@ from . import __version__, data, presets
 from .errors import LTError
 from .files import atomic_write
 from .plots import set_style
-from .results import provenance
+from .results import _finite, provenance
 from .train import resolve_device
 
 
@@ -126,4 +126,5 @@ def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
                   provenance={**provenance(ch.device), "wall_time_s": round(time.time() - ch.started, 1)}, **extra)
     path = Path(out_dir) / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: p.write_text(json.dumps({"config": config, "runs": runs}, indent=1)))
+    record = _finite({"config": config, "runs": runs})  # strict JSON: NaN or infinity written as null
+    atomic_write(path, lambda p: p.write_text(json.dumps(record, indent=1, allow_nan=False)))

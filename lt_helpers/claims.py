@@ -152,6 +152,9 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
     two alike, however it is centred: ``'not testable: …'`` (more trials decide)."""
     if claimed not in ("higher", "lower", "same", "at least"):
         raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
+    lost = int(np.isnan(np.asarray(a, dtype=float)).sum() + np.isnan(np.asarray(b, dtype=float)).sum())
+    if lost:
+        return f"not testable: {lost} network(s) diverged (their loss became NaN), so there is nothing to compare"
     p = paired(a, b)
     if p.n < 2:
         return "not testable: one trial"

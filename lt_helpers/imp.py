@@ -30,6 +30,7 @@ finished and a rerun with the same ``out`` skips what is done.
 
 from __future__ import annotations
 
+import math
 import time
 import zlib
 from contextlib import nullcontext
@@ -230,10 +231,13 @@ def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> 
 def _record(trial, rnd, condition, mask: Mask, run, start: dict) -> dict:
     # How far training moved the kept weights from where they started (mean |w_final - w_start|).
     moved = sum(float((run.weights[n] - start[n])[m].abs().sum()) for n, m in mask.items())
+    # A network whose loss became NaN or infinite diverged: flagged (only then, so other records keep their
+    # exact form), its numbers blanked where the records are read (Results.frame) and written (save)
+    flag = {"diverged": True} if not all(math.isfinite(v) for v in run.curve["val_loss"]) else {}
     return dict(trial=trial, round=rnd, condition=condition,
                 percent_remaining=mask.percent_remaining(), layer_density=mask.density(),
                 distance_from_start=moved / max(1, mask.kept()),
                 early_stop_iteration=run.early_stop_iteration,
                 early_stop_at_end=at_end(run.curve, run.early_stop_iteration),
                 early_stop_test_acc=run.early_stop_test_acc, final_test_acc=run.final_test_acc,
-                curve=run.curve)
+                curve=run.curve, **flag)

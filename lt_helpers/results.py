@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,8 +58,16 @@ class Results:
         """The records as a pandas DataFrame (one row per trained network, no curves)."""
         import pandas as pd
 
-        return pd.DataFrame([{k: v for k, v in r.items() if k not in ("curve", "layer_density")}
-                             for r in self.runs])
+        frame = pd.DataFrame([{k: v for k, v in r.items() if k not in ("curve", "layer_density")}
+                              for r in self.runs])
+        if "diverged" in frame:  # a diverged network has no numbers to draw or compare: blank them
+            blank = frame.pop("diverged").fillna(False).astype(bool)
+            measured = [c for c in ("early_stop_iteration", "early_stop_test_acc", "final_test_acc",
+                                    "distance_from_start") if c in frame]
+            frame[measured] = frame[measured].astype(float)
+            frame.loc[blank, measured] = float("nan")
+            frame["diverged"] = blank
+        return frame
 
     def means(self, columns=("percent_remaining", "early_stop_iteration", "early_stop_test_acc")):
         """A DataFrame of the mean over trials of ``columns``, one row per (round, condition)."""
@@ -94,8 +103,20 @@ class Results:
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict:
-        """``{'config': ..., 'runs': ...}``, what ``results.json`` holds."""
-        return {"config": self.config, "runs": self.runs}
+        """``{'config': ..., 'runs': ...}``, what ``results.json`` holds: strict JSON, so a
+        value that is NaN or infinite (a diverged network's loss) is written as null."""
+        return _finite({"config": self.config, "runs": self.runs})
+
+
+def _finite(value):
+    """``value`` with every NaN or infinite float replaced by None (JSON's null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 MEASURES = {"early_stop_iteration": ("early-stopping iteration", "{:,.0f}"),
@@ -293,7 +314,7 @@ def save(results: Results, out: Path, rnd: int) -> None:
                  rewound=results.rewound)
     atomic_write(out / "state.pt", lambda p: torch.save(state, p))
     atomic_write(out / "results.json",
-                  lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"))))
+                  lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"), allow_nan=False)))
 
 
 def load_results(path) -> Results:

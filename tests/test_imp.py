@@ -327,3 +327,21 @@ def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d)
         del r["early_stop_at_end"]
     (tmp_path / "results.json").write_text(json.dumps(raw))
     assert imp.load_results(tmp_path).runs == res.runs
+
+
+def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path):
+    """SGD at a learning rate of a million: the loss becomes NaN. results.json stays strict JSON
+    (null, never NaN), the record says diverged, and no figure or verdict uses its numbers."""
+    from lt_helpers import claims
+
+    res = _run(mnist1d, rounds=2, trials=2, out=tmp_path, hyper={"optimizer": "sgd", "lr": 1e6, "iterations": 60,
+                                                                 "eval_every": 20})
+    text = (tmp_path / "results.json").read_text()
+    saved = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in results.json"))
+    assert all(r["diverged"] for r in saved["runs"]) and None in saved["runs"][0]["curve"]["val_loss"]
+    frame = res.frame()
+    assert frame.diverged.all() and frame.early_stop_test_acc.isna().all()
+    t, d = res.per_trial(1, "ticket"), res.per_trial(0, "ticket")
+    assert claims.verdict(t, d, "higher").startswith("not testable: 4 network(s) diverged")
+    healthy = _run(mnist1d, rounds=2, trials=1)
+    assert "diverged" not in healthy.runs[0] and "diverged" not in healthy.frame()
