@@ -21,9 +21,21 @@ from .errors import LTError
 
 
 def grid(models, datasets, presets, seeds, conditions) -> list[dict]:
-    """Every combination, as task specifications."""
-    return [dict(model=m, dataset=d, preset=p, seed=int(s), condition=c)
-            for m, d, p, s, c in itertools.product(models, datasets, presets, seeds, conditions)]
+    """Every combination, as task specifications, each once (``--seeds 0 0`` would otherwise send
+    two tasks to one folder)."""
+    combos = dict.fromkeys((m, d, p, int(s), c)
+                           for m, d, p, s, c in itertools.product(models, datasets, presets, seeds, conditions))
+    return [dict(model=m, dataset=d, preset=p, seed=s, condition=c) for m, d, p, s, c in combos]
+
+
+def check(specs: list[dict], options: dict) -> None:
+    """Every task's settings checked as :func:`lt_helpers.imp.run_imp` checks them, before Ray
+    starts: a bad value is one line here, not a remote traceback retried on every worker."""
+    from .imp import _checked
+
+    for spec in specs:
+        _checked(spec["model"], spec["dataset"], spec["preset"], options.get("rounds"), options.get("trials"),
+                 _controls_of(spec["condition"]), options.get("hyper"), 0, None, None, 32, 2)
 
 
 def task_name(spec: dict) -> str:
@@ -31,22 +43,31 @@ def task_name(spec: dict) -> str:
     return f"{spec['model']}-{spec['dataset']}-{spec['preset']}-seed{spec['seed']}-{spec['condition']}"
 
 
+def _controls_of(condition: str) -> tuple:
+    return () if condition == "ticket" else (condition,)
+
+
 def run_task(spec: dict, out: str, options: dict) -> list[dict]:
-    """One IMP run (resuming from its folder), summarized per round and condition."""
+    """One IMP run (resuming from its folder), summarized per round and condition; bad input
+    comes back as ``[{"error": ...}]`` instead of an exception, so Ray does not retry it."""
     import torch
 
     from .imp import run_imp
 
-    try:  # inside Ray: use exactly the CPUs the task was given
+    try:  # inside Ray: use exactly the CPUs the task was given (outside it, asking would start Ray)
         import ray
 
-        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        torch.set_num_threads(max(1, int(cpus)))
+        if ray.is_initialized():
+            cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+            torch.set_num_threads(max(1, int(cpus)))
     except Exception:
         pass
-    controls = () if spec["condition"] == "ticket" else (spec["condition"],)
-    res = run_imp(spec["model"], spec["dataset"], spec["preset"], seed=spec["seed"], controls=controls,
-                  out=Path(out) / task_name(spec), progress=False, **options)
+    try:
+        res = run_imp(spec["model"], spec["dataset"], spec["preset"], seed=spec["seed"],
+                      controls=_controls_of(spec["condition"]), out=Path(out) / task_name(spec), progress=False,
+                      **options)
+    except LTError as err:  # bad input fails the same way every time: reported, never retried
+        return [{"error": f"{task_name(spec)}: {err}"}]
     table = res.means(("percent_remaining", "early_stop_iteration", "early_stop_test_acc", "final_test_acc")
                       ).reset_index()
     return [{**spec, **row, "condition": row["condition"]} for row in table.to_dict("records")]
@@ -73,6 +94,9 @@ def sweep(specs: list[dict], out, *, address: str | None = None, num_cpus: int |
         rows = ray.get([task.remote(s, str(out.resolve()), options) for s in specs])
     finally:
         ray.shutdown()
+    errors = [r["error"] for task_rows in rows for r in task_rows if "error" in r]
+    if errors:
+        raise LTError(f"{len(errors)} task(s) failed on their input, e.g. {errors[0]}")
     table = pd.DataFrame([r for task_rows in rows for r in task_rows])
     table.to_csv(out / "sweep.csv", index=False)
     return table
@@ -91,6 +115,7 @@ def main(args) -> int:
     if args.iterations is not None:
         options["hyper"] = {"iterations": args.iterations}
     specs = grid(args.models, args.datasets, args.presets, args.seeds, args.conditions)
+    check(specs, options)
     table = sweep(specs, args.out, address=args.address, num_cpus=args.num_cpus, **options)
     summary = table.groupby(["model", "dataset", "preset", "condition", "round"])[
         ["percent_remaining", "early_stop_iteration", "early_stop_test_acc"]].mean().round(3)

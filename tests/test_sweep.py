@@ -44,3 +44,23 @@ def test_sweep_rejects_unknown_names(tmp_path):
     res = subprocess.run([sys.executable, "-m", "lt_helpers", "sweep", "--models", "gpt", "--out", str(tmp_path)],
                          capture_output=True, text=True, env=ENV)
     assert res.returncode == 2 and "unknown model 'gpt'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_the_grid_is_checked_whole_before_ray_starts(tmp_path):
+    """A bad value for every task (rounds 0) is one line before Ray starts, not remote
+    tracebacks retried three times; duplicate seeds are one task, not two writers of one folder."""
+    from lt_helpers.sweep import grid
+
+    assert len(grid(["lenet_300_100"], ["mnist1d"], ["smoke"], [0, 0, 1], ["ticket", "ticket"])) == 2
+    res = subprocess.run([sys.executable, "-m", "lt_helpers", "sweep", "--rounds", "0", "--out", str(tmp_path / "s")],
+                         capture_output=True, text=True, env=ENV)
+    assert res.returncode == 2 and "rounds must be at least 1" in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "s").exists()
+
+
+def test_a_task_failing_on_its_input_is_reported_not_retried(tmp_path):
+    from lt_helpers import sweep
+
+    failed = sweep.run_task(dict(model="lenet_300_100", dataset="mnist", preset="smoke", seed=0, condition="ticket"),
+                            str(tmp_path), {"data_root": str(tmp_path / "empty"), "hyper": {"iterations": 10}})
+    assert failed[0]["error"].startswith("lenet_300_100-mnist-smoke-seed0-ticket: ")
