@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,7 +29,17 @@ def atomic_write(path, write) -> None:
         os.replace(tmp, path)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError) and err.errno == errno.ENOSPC or "No space left" in str(err):
+        full = isinstance(err, OSError) and err.errno == errno.ENOSPC
+        if full or isinstance(err, (OSError, RuntimeError)) and ("No space left" in str(err) or _nearly_full(path)):
             raise LTError(f"no space left on the device writing {path}: free space and rerun; finished rounds "
                           "are kept") from err
         raise
+
+
+def _nearly_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has under 16 MiB free: torch.save reports a full disk as
+    a failed write without saying why, so a failure there is read as a full disk."""
+    try:
+        return shutil.disk_usage(path.parent).free < 16 * 2**20
+    except OSError:
+        return False

@@ -193,3 +193,11 @@ def test_a_wrong_chapter_parameter_is_one_line_where_it_was_set(tmp_path, params
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert len(errors) == 1 and errors[0]["ename"] == "LTError"
     assert errors[0]["traceback"] == [f"LTError: {errors[0]['evalue']}"] and message in errors[0]["evalue"]
+
+
+def test_a_cut_mnist1d_cache_is_made_again(tmp_path):
+    first = data.load("mnist1d", data_root=tmp_path)
+    cache = tmp_path / "mnist1d" / "mnist1d_seed42.pkl"
+    cache.write_bytes(cache.read_bytes()[:1000])
+    again = data.load("mnist1d", data_root=tmp_path)
+    assert torch.equal(first.x_train, again.x_train) and len(cache.read_bytes()) > 1000
