@@ -1,10 +1,11 @@
-"""Open every page of the built book in headless Chromium, as a reader would.
+"""Open every page of the built book in headless Chromium, as a reader would, at a desktop's
+1280 px and a phone's 390 px, with no network: the page must need nothing but the book.
 
-Checks: no traceback or error text, maths rendered by MathJax (no raw TeX), every image
-loaded, no empty widget area, every internal link resolves. A screenshot of each page is
-saved under ``_build/screenshots`` (``LT_ARTIFACTS`` overrides). The book's MathJax comes
-from a CDN; offline, the test serves the same MathJax 3 files from the
-``django-static-mathjax`` package instead.
+Checks: no traceback or error text, maths rendered by MathJax (served by the book itself, no
+raw TeX), every image loaded, figures drawn at their own aspect ratio, no empty widget area,
+no request leaving the book, one search box on a desktop, no sideways scrolling on a phone,
+every internal link resolves. A screenshot of each page at each width is saved under
+``_build/screenshots`` (``LT_ARTIFACTS`` overrides).
 """
 
 import functools
@@ -13,7 +14,6 @@ import os
 import shutil
 import threading
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -36,22 +36,6 @@ def server(book_html):
     httpd.shutdown()
 
 
-def _mathjax_dir() -> Path:
-    import mathjax  # django-static-mathjax: MathJax 3's files
-
-    return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-
-
-def _serve_mathjax(route):
-    path = urllib.parse.urlparse(route.request.url).path.split("/es5/", 1)[1]
-    file = _mathjax_dir() / path
-    if file.exists():
-        kind = "application/javascript" if file.suffix == ".js" else "font/woff2"
-        route.fulfill(status=200, body=file.read_bytes(), headers={"Content-Type": kind})
-    else:
-        route.fulfill(status=404, body=b"")
-
-
 def test_every_page_reads_well(book_html, server):
     from playwright.sync_api import sync_playwright
 
@@ -66,9 +50,9 @@ def test_every_page_reads_well(book_html, server):
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) or "mathjax" in r.request.url
-                   else r.abort())  # nothing but the book and MathJax: no network here
-        page.route("**/mathjax@3/es5/**", _serve_mathjax)  # routes registered last are tried first
+        outside = []  # anything a page asks of the network: an offline reader would wait on it and not get it
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
+                   else (outside.append(r.request.url), r.abort()))
         for name in pages:
             page.goto(f"{server}/{name}", wait_until="load")
             has_math = page.locator(".math").count() > 0
@@ -87,6 +71,11 @@ def test_every_page_reads_well(book_html, server):
             problems += [f"{name}: figure without alt text: {src}" for src, alt, *_ in figures if not alt.strip()]
             problems += [f"{name}: figure at {nat / shown:.1f} image px per page px: {src}"
                          for src, _, nat, shown in figures if shown and nat < 1.9 * shown]
+            problems += _misshapen(page, name, "1280 px")
+            searches = page.evaluate("() => [...document.querySelectorAll('.search-button-field, .bd-search')]"
+                                     ".filter(e => e.offsetParent !== null).length")
+            if searches != 1:
+                problems.append(f"{name}: {searches} search boxes shown at 1280 px")
             empty = page.evaluate("() => [...document.querySelectorAll('.jupyter-widgets, .widget-area, "
                                   ".output_widget_view')].filter(e => e.innerText.trim() === '' && "
                                   "e.querySelectorAll('img,canvas,svg').length === 0).length")
@@ -96,10 +85,29 @@ def test_every_page_reads_well(book_html, server):
                 if href.startswith(server):
                     links.add(href.split("#")[0])
             page.screenshot(path=str(shots / (name.replace("/", "_") + ".png")), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+        phone.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
+                    else (outside.append(r.request.url), r.abort()))
+        for name in pages:
+            phone.goto(f"{server}/{name}", wait_until="load")
+            wide = phone.evaluate("() => document.documentElement.scrollWidth")
+            if wide > 390:
+                problems.append(f"{name}: the page is {wide} px wide at a phone's 390 px: it scrolls sideways")
+            problems += _misshapen(phone, name, "390 px")
+            phone.screenshot(path=str(shots / (name.replace("/", "_") + "-390px.png")), full_page=True)
         browser.close()
+    problems += [f"a page asked the network for {url}" for url in sorted(set(outside))]
     for link in sorted(links):
         try:
             urllib.request.urlopen(link, timeout=10).close()
         except urllib.error.URLError as err:
             problems.append(f"broken internal link {link}: {err}")
     assert not problems, "\n".join(problems)
+
+
+def _misshapen(page, name: str, width: str) -> list[str]:
+    """Figures drawn at another aspect ratio than their image's (by more than 2%)."""
+    shapes = page.evaluate("() => [...document.querySelectorAll('.cell_output img')].filter(i => i.clientWidth)"
+                           ".map(i => [i.src, i.naturalWidth, i.naturalHeight, i.clientWidth, i.clientHeight])")
+    return [f"{name}: figure drawn {cw}×{ch} at {width}, its image is {nw}×{nh}: {src}"
+            for src, nw, nh, cw, ch in shapes if nw and abs((ch / cw) / (nh / nw) - 1) > 0.02]

@@ -76,11 +76,12 @@ def test_one_repository_address_and_the_book_pins_its_own_version():
 
 def test_readers_install_what_readers_need():
     readers = (ROOT / "requirements.txt").read_text()
-    for tool in ("pytest", "nbval", "playwright", "django-static-mathjax", "ray", "psutil"):
+    for tool in ("pytest", "nbval", "playwright", "ray", "psutil"):
         assert not re.search(rf"^{tool}\b", readers, re.M), f"{tool} is for the tests, not for readers"
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     names = {re.split(r"[<>=\[]", d)[0] for d in extras["test"]}
-    assert {"pytest", "nbval", "playwright", "django-static-mathjax", "psutil", "jupyter_client"} <= names
+    assert {"pytest", "nbval", "playwright", "psutil", "jupyter_client"} <= names
+    assert re.search(r"^sphinx-mathjax-offline\b", readers, re.M)  # the book serves its own MathJax
     assert any(d.startswith("ray") for d in extras["ray"])
     make = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "LT_DATASET=mnist1d" in make and "python -m pytest" in make
