@@ -269,3 +269,15 @@ def test_generated_prose_and_answers_hide_their_code_in_jupyter_and_colab_too(no
         if "remove-input" in c["metadata"].get("tags", []):
             assert c["metadata"].get("jupyter", {}).get("source_hidden") is True, f"{notebook.name}: {c['id']}"
             assert c["metadata"].get("cellView") == "form", f"{notebook.name}: {c['id']}"
+
+
+def test_a_failed_install_says_so_where_it_happened():
+    """%pip does not stop a notebook when the install fails; the first cell then names the cause
+    instead of leaving a bare ModuleNotFoundError for the next cell."""
+    for nb in CHAPTERS:
+        cell = next(text(c) for c in cells(nb) if "%pip install" in text(c))
+        code = "\n".join("    pass" if line.strip().startswith("%pip") else line for line in cell.splitlines())
+        res = subprocess.run([sys.executable, "-c", "import sys; sys.modules['lt_helpers'] = None\n" + code],
+                             capture_output=True, text=True)
+        assert res.returncode == 1 and "lt_helpers is not installed. In Colab the %pip line above failed" in res.stderr, \
+            nb.name
