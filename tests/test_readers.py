@@ -173,7 +173,7 @@ def test_the_wheel_carries_the_full_runs(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem, words", [("03_iterative_pruning", "Where the speed-up holds, Fashion-MNIST."),
-                                         ("04_convolutional", "The full run** (mnist1d, 5 trials per point)"),
+                                         ("04_convolutional", "The full run** (MNIST-1D, 5 trials per point)"),
                                          ("06_initialization", "**Fashion-MNIST**, test accuracy at early stopping (5 trials)")])
 def test_a_chapter_run_from_anywhere_shows_the_full_run(tmp_path, stem, words):
     """Papermill, smoke preset, from a folder that holds only the notebook (as Colab or a
