@@ -46,8 +46,8 @@ from .errors import LTError, check_choice
 from .hparams import Hyper
 from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
-from .results import (Results, ResultsError, at_end, check_writable, hold, load_results,  # noqa: F401
-                      provenance, resume, save)
+from .results import Results, ResultsError, at_end, load_results, provenance  # noqa: F401 (imp's API too)
+from .store import check_writable, hold, resume, save
 from .train import GROUPS, resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")

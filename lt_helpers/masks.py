@@ -77,7 +77,7 @@ def layer_rates(model, rates_by_kind: dict[str, float]) -> dict[str, float]:
     return {name: float(rates_by_kind[kind]) for name, kind in model.prunable.items()}
 
 
-def _drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> torch.Tensor:
+def drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> torch.Tensor:
     """Mark the ``n_drop`` smallest ``scores`` among kept entries as pruned."""
     flat_keep = keep.flatten().clone()
     if n_drop > 0:
@@ -107,7 +107,7 @@ def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[st
         for name, p in rates.items():
             keep = mask[name].bool()
             n_drop = round(p * int(keep.sum()))
-            new[name] = _drop_smallest(weights[name].detach().abs().cpu(), keep, n_drop)
+            new[name] = drop_smallest(weights[name].detach().abs().cpu(), keep, n_drop)
         return new
     check_choice("pruning scope", scope, SCOPES)
     names = [n for n, p in rates.items() if p > 0]
@@ -118,7 +118,7 @@ def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[st
         return new
     keep = torch.cat([mask[n].bool().flatten() for n in names])
     scores = torch.cat([weights[n].detach().abs().cpu().flatten() for n in names])
-    flat = _drop_smallest(scores, keep, round(rates[names[0]] * int(keep.sum())))
+    flat = drop_smallest(scores, keep, round(rates[names[0]] * int(keep.sum())))
     for n, part in zip(names, torch.split(flat, [mask[n].numel() for n in names])):
         new[n] = part.view_as(mask[n])
     return new
@@ -136,5 +136,5 @@ def prune_to_density(weights: dict[str, torch.Tensor], like: Mask) -> Mask:
     out = Mask()
     for name, m in like.items():
         everything = torch.ones_like(m, dtype=torch.bool)
-        out[name] = _drop_smallest(weights[name].detach().abs().cpu(), everything, m.numel() - int(m.sum()))
+        out[name] = drop_smallest(weights[name].detach().abs().cpu(), everything, m.numel() - int(m.sum()))
     return out

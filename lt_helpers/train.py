@@ -148,6 +148,26 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     return runs
 
 
+def masked_step(model, opt, x, y, masked, batch_size: int, amp, scaler=None, lr: float | None = None):
+    """One training step of masked networks: forward, loss, backward, zero the gradients of the
+    pruned weights, step. ``masked`` pairs each prunable weight with its mask (1: kept). With
+    their gradients zeroed, pruned weights, which start at zero, get no update: they stay zero."""
+    with amp:  # mixed precision on a GPU; a no-op on the CPU
+        loss = _loss_sum(model(x), y) / batch_size  # sum of per-copy mean losses: each copy's gradient is its own
+    opt.zero_grad()
+    (scaler.scale(loss) if scaler else loss).backward()
+    for weight, mask in masked:
+        weight.grad.mul_(mask)  # the pruned weights get no gradient
+    if lr is not None:  # a scheduled learning rate (warmup, drops)
+        opt.param_groups[0]["lr"] = lr
+    if scaler is None:
+        opt.step()
+    else:  # fp16: the loss was scaled up against underflow
+        scaler.step(opt)
+        scaler.update()
+    return loss
+
+
 def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report) -> list[Run]:
     """Train the networks as copies of one batched model (the loop itself); ``report(it)``,
     if given, is called at every evaluation."""
@@ -168,7 +188,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
             model.set_copy(k, w)
         for name, m in stacked.items():
             params[name].mul_(m)
-    pruned, keep = [params[name] for name in stacked], list(stacked.values())
+    masked = [(params[name], m) for name, m in stacked.items()]  # each prunable weight with its mask
     model.train()
     half = half_dtype(hp.precision, device)
     amp = torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None)
@@ -209,21 +229,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
         x = data.x_train.index_select(0, rows).view(*idx.shape, *data.input_shape)
         if shift is not None:
             x = augment(x.flatten(0, 1), shift.flatten(0, 1), None if flip is None else flip.flatten()).view_as(x)
-        with amp:
-            out = model(x)
-            # Sum of per-copy mean losses: each copy's gradient is its own.
-            loss = _loss_sum(out, data.y_train.index_select(0, rows)) / hp.batch_size
-        opt.zero_grad()
-        (scaler.scale(loss) if scaler else loss).backward()
-        for p, m in zip(pruned, keep):
-            p.grad.mul_(m)  # pruned weights get no gradient
-        if scheduled:
-            opt.param_groups[0]["lr"] = hp.lr * lr_factor(it, hp)
-        if scaler:
-            scaler.step(opt)
-            scaler.update()
-        else:
-            opt.step()
+        masked_step(model, opt, x, data.y_train.index_select(0, rows), masked, hp.batch_size, amp, scaler,
+                    hp.lr * lr_factor(it, hp) if scheduled else None)
 
     final = [model.get_copy(k) for k in range(K)]
     losses = record[0].cpu().tolist()

@@ -172,3 +172,25 @@ def test_the_fashion_mnist_paper_preset_is_the_papers_lenet():
     # the paper's levels: 51.3% after 3 rounds, 21.1% after 7, 3.6% after 15
     per_layer = masks.layer_rates(net, p.rates)
     assert [round(presets.percent_remaining(sizes, per_layer, k), 1) for k in (3, 7, 15)] == [51.3, 21.1, 3.6]
+
+
+def test_the_mechanism_is_shown_and_is_the_code_that_runs(monkeypatch, mnist1d):
+    """Chapters 1 and 2 show magnitude pruning and the masked training step as the package's own
+    source, and that step is what the loop calls at every iteration (a short function)."""
+    import inspect
+
+    from lt_helpers import masks, models, train
+
+    shown = {name: "\n".join("".join(c["source"]) for c in json.loads(
+        (ROOT / "chapters" / f"{name}.ipynb").read_text())["cells"] if c["cell_type"] == "code")
+        for name in ("01_pruning", "02_lottery_ticket")}
+    assert "inspect.getsource(masks.magnitude_prune)" in shown["01_pruning"]
+    assert all("Code(inspect.getsource(train.masked_step)" in code for code in shown.values())
+    assert len(inspect.getsource(train.masked_step).splitlines()) <= 20
+    calls = []
+    real = train.masked_step
+    monkeypatch.setattr(train, "masked_step", lambda *a, **k: calls.append(1) or real(*a, **k))
+    net = models.build("lenet_300_100", mnist1d.input_shape)
+    hp = Hyper(iterations=30, eval_every=10)
+    train.train("lenet_300_100", mnist1d, [net.get_copy(0)], [masks.Mask.ones_like(net)], hp, seeds=[0], groups=1)
+    assert len(calls) == 30
