@@ -54,12 +54,11 @@ class _FewOutputs(torch.autograd.Function):
     """``x @ weight + bias`` for a layer with few outputs (an output layer), on a CPU.
 
     A CPU matrix product vectorizes across its result's columns; 10 columns fill less than
-    one vector register (16 copies: ``[60, 100] @ [100, 10]`` 137 us, its transpose 41 us).
-    So the forward pass computes the transposed product and returns a transposed view
-    ``[copies, batch, outputs]`` (``train._loss_sum`` reads its contiguous transpose), and
-    the weight's gradient is computed transposed too: 16 copies of the MNIST-1D MLP's output
-    layer with its loss, forward and backward, 690 us -> 335 us; a whole step 3% faster at
-    4 copies, 8% at 8, 4% slower at one (this Python), so ``Linear`` uses it from 4 up.
+    one vector register, so the transposed product is the faster one. The forward pass
+    computes it and returns a transposed view ``[copies, batch, outputs]``
+    (``train._loss_sum`` reads its contiguous transpose), and the weight's gradient is
+    computed transposed too. It pays from a few copies up and costs a little at one, so
+    ``Linear`` uses it from 4 copies up (the measurements: ``results/speed-notes.md``).
     """
 
     @staticmethod
@@ -328,7 +327,7 @@ MODELS: dict[str, Callable[..., Network]] = {
 
 
 # 1-D versions (MNIST-1D's 40-sample signals) are narrower than the paper's CIFAR-10 ones, for
-# time on a CPU (chapter 4: 18 minutes at full width, under 3 now), at some cost in accuracy.
+# time on a CPU (chapter 4's cost at both widths: results/speed-notes.md), at some cost in accuracy.
 WIDTH_1D = {"conv2": 0.25, "conv4": 0.25, "conv6": 0.25, "vgg19": 0.125, "resnet20": 0.5}
 
 

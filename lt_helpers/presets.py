@@ -132,7 +132,7 @@ def _conv_preset(model: str, dataset: str, preset: str) -> Preset:
         # three trials, not two: a paired 95% interval over two trials is 12.7 standard errors wide
         short["lr"], trials = 2e-3, 3
     if dataset == "mnist1d" and paper.optimizer == "sgd":
-        its, short["batch_size"] = 320, 64  # a 1-D ResNet-20 step: ~20 ms on a CPU core, mostly per-layer overhead
+        its, short["batch_size"] = 320, 64  # a 1-D ResNet-20 step is mostly per-layer overhead on a CPU
     hp = Hyper(iterations=its, lr_drops=[round(its * d / paper.iterations) for d in paper.lr_drops], **short)
     return Preset(hp, rounds, trials, {kind: 2 * p for kind, p in rates.items()}, scope)
 

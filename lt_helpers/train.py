@@ -104,7 +104,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     On the CPU, batched networks are split into ``groups`` groups; each group is one
     batched model trained in its own process (see :mod:`lt_helpers.parallel`) with
     single-threaded kernels. Small matrix products parallelize poorly inside one kernel and
-    well across groups (1.4-1.7x on 2 cores). Which networks share a group (and so how
+    well across groups (``results/speed-notes.md``; ``make bench`` measures it). Which networks share a group (and so how
     their floats round) depends on ``groups`` and the runs only, never on the machine's
     cores: the same seeds give the same results anywhere. On a GPU all train as one group.
     """
@@ -292,10 +292,9 @@ def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Cross-entropy summed over copies and examples; ``out`` is ``[K, batch, classes]``,
     ``y`` the ``K * batch`` labels. Where an output layer computed ``[K, classes, batch]``
     (``models._FewOutputs``, from 4 copies up) the log-softmax runs over that contiguous
-    layout: forward and backward at 16 copies, 97 us against 269 us with classes last.
-    Otherwise classes last is kept: at one copy it is the faster of the two (a training step
-    13 us faster than with classes in the middle). ``_evaluate`` always puts the classes in
-    the middle: over thousands of examples that is ~10x faster even at one copy."""
+    layout, the faster one there; otherwise classes last is kept, the faster at one copy.
+    ``_evaluate`` always puts the classes in the middle, faster over thousands of examples
+    even at one copy (the measurements: ``results/speed-notes.md``)."""
     if out.stride(-1) == 1:
         return F.cross_entropy(out.flatten(0, 1), y, reduction="sum")
     return F.cross_entropy(out.transpose(1, 2), y.view(out.shape[:2]), reduction="sum")
@@ -305,8 +304,8 @@ def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
     """Per-example loss and correctness ``[copies, examples]`` of every copy on (x, y),
     without leaving the device. On a CPU the examples go in chunks of about 4,000 / copies,
-    so that a chunk's activations stay in cache (measured for the MNIST-1D MLP: 1.4x
-    faster at 5 copies, 1.9x at 16, than chunks of 2,000)."""
+    so that a chunk's activations stay in cache (faster than fixed chunks of 2,000:
+    ``results/speed-notes.md``)."""
     model.eval()
     K, losses, correct = model.copies, [], []
     chunk = chunk or (max(100, 4000 // K) if x.device.type == "cpu" else 2000)
