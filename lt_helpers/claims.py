@@ -33,8 +33,10 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
     reach, and the verdict is ``'not testable: …'`` with the count: a longer run decides.
 
     ``margin``, for ``'same'`` and ``'at least'``: how far apart two results may be and still
-    count as alike (e.g. 1 point). An interval over zero that reaches beyond it cannot show the
-    two alike, however it is centred: ``'not testable: …'`` (more trials decide)."""
+    count as alike (e.g. 1 point). Then an interval inside ``±margin`` (for ``'at least'``:
+    above ``−margin``) is ``'reproduced: within …'``, one that excludes zero outside it is not
+    reproduced, and one over zero that reaches beyond the margin cannot show the two alike,
+    however it is centred: ``'not testable: …'`` (more trials decide)."""
     if claimed not in ("higher", "lower", "same", "at least"):
         raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
     lost = int(np.isnan(np.asarray(a, dtype=float)).sum() + np.isnan(np.asarray(b, dtype=float)).sum())
@@ -48,8 +50,13 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
         if flags.sum() * 2 > len(flags):
             return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
                     "at their end (a longer run decides)")
-    wide = margin is not None and not p.clear and (p.low < -margin or (claimed == "same" and p.high > margin))
-    if claimed in ("same", "at least") and wide:
+    if claimed in ("same", "at least") and margin is not None:  # equivalence: the interval against ±margin
+        if claimed == "at least" and p.above:
+            return "reproduced: higher"
+        if p.low >= -margin and (claimed == "at least" or p.high <= margin):
+            return f"reproduced: within {'±' if claimed == 'same' else '−'}{margin:g} (95% interval)"
+        if p.clear:
+            return "not reproduced: a clear difference" if claimed == "same" else "not reproduced: lower"
         return (f"not testable: the 95% interval ({_signed(p.low, 1)} to {_signed(p.high, 1)}) reaches beyond "
                 f"±{margin:g}, so it cannot show the two alike (more trials decide)")
     if claimed == "same":
@@ -94,6 +101,9 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
         dense = curves.get((t, 0, "ticket")) or curves[(t, 0, "dense")]  # imp's records, or a chapter's own
         its = dense["curve"]["iteration"]
         target = dense["curve"]["val_acc"][its.index(dense["early_stop_iteration"])]
+        if curves[(t, rnd, condition)].get("diverged") or dense.get("diverged"):
+            values.append(float("nan"))  # no accuracy to reach, or none reached: nothing to compare
+            continue
         curve = curves[(t, rnd, condition)]["curve"]
         reached = [i for i, a in zip(curve["iteration"], curve["val_acc"]) if a is not None and a >= target]
         if reached:
@@ -105,7 +115,8 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
     return np.array(values, dtype=float), never
 
 
-def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1) -> dict:
+def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
+        margin: float | None = None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.imp.Results`) at round ``level``, as
     a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
     ``'dense'`` meaning round 0's network; paired by trial. The row also holds ``capped``: how
@@ -123,7 +134,7 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
         at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), run.per_trial(round_b, cond_b, "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
     return {"claim": text, "paper": paper, "this run": f"at {pct:.1f}%: {brief(values_a, values_b, unit, digits)}",
-            "verdict": verdict(values_a, values_b, claimed, at_end), "capped": capped}
+            "verdict": verdict(values_a, values_b, claimed, at_end, margin), "capped": capped}
 
 
 def lenet_rows(run) -> list[dict]:
@@ -168,8 +179,9 @@ def lenet_rows(run) -> list[dict]:
         claim("one-shot tickets are more accurate than the dense network",
               f"higher for 95.0% ≥ Pm ≥ 5.17% (tested at the level nearest {p}%)", run.level_nearest(p),
               (ACC, "oneshot"), (ACC, "dense"), "higher")
-    claim("tickets return to the dense network's accuracy near 3.6%", "yes: no longer above it there",
-          run.level_nearest(3.6), (ACC, "ticket"), (ACC, "dense"), "same")
+    claim("tickets return to the dense network's accuracy near 3.6% (the same to within 1 point)",
+          "yes: no longer above it there", run.level_nearest(3.6), (ACC, "ticket"), (ACC, "dense"), "same", "points",
+          1, 1.0)
     claim("random reinitializations are less accurate than the dense network from 21.1% on", "yes (Figure 3)",
           run.level_nearest(21.1), (ACC, "random_reinit"), (ACC, "dense"), "lower")
     return rows
@@ -182,7 +194,8 @@ def scan(run, a, b) -> dict[str, list[int]]:
     and where the run cannot tell (``'unclear'``), each paired by trial."""
     (key_a, cond_a), (key_b, cond_b) = a, b
     out = {"above": [], "below": [], "unclear": []}
-    for level in sorted({r["round"] for r in run.runs if r["condition"] == cond_a and r["round"] > 0}):
+    has = lambda cond: {r["round"] for r in run.runs if r["condition"] == cond and r["round"] > 0}
+    for level in sorted(has(cond_a) & (has(cond_a) if cond_b == "dense" else has(cond_b))):  # where both trained
         round_b, cond = (0, "ticket") if cond_b == "dense" else (level, cond_b)
         if key_a == MATCH:
             p = paired(match_iterations(run, level, cond_a)[0], match_iterations(run, round_b, cond)[0])

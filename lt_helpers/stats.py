@@ -70,7 +70,8 @@ def paired(a, b) -> Paired:
     mean = float(d.mean())
     if len(d) < 2:
         return Paired(mean, math.nan, math.nan, 1)
-    if np.all(d == d[0]):  # a zero-width interval: the exact sign test (n equal signs: p = 2 / 2^n)
+    if np.ptp(d) <= 1e-9 * max(1.0, float(np.abs(d).max())):  # equal up to float noise: a zero-width interval,
+        # so the exact sign test decides (n equal signs: p = 2 / 2^n)
         return Paired(mean, mean, mean, len(d), sign_p=1.0 if mean == 0 else min(1.0, 2.0 * 0.5 ** len(d)))
     half = t975(len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
     return Paired(mean, mean - half, mean + half, len(d))

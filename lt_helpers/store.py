@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .errors import LTError
-from .files import atomic_write
+from .files import atomic_write, stale_temporaries
 from .results import Results, ResultsError, load_results
 
 NOT_COMPARED = ("rounds", "device", "batched", "provenance")  # may change between a run and its resumption
@@ -51,6 +51,8 @@ def hold(out: Path):
             except BlockingIOError as err:
                 raise ResultsError(f"another process is writing {out}; wait for it to finish (rerun then to resume), "
                                    "or use another --out") from err
+        for stale in stale_temporaries(out):  # a killed writer's: with the lock held, no one else's
+            stale.unlink(missing_ok=True)
         state = out / "state.pt"
         if state.exists() and not (out / "results.json").exists():
             try:

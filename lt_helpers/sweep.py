@@ -66,7 +66,7 @@ def run_task(spec: dict, out: str, options: dict) -> list[dict]:
         res = run_imp(spec["model"], spec["dataset"], spec["preset"], seed=spec["seed"],
                       controls=_controls_of(spec["condition"]), out=Path(out) / task_name(spec), progress=False,
                       **options)
-    except LTError as err:  # bad input fails the same way every time: reported, never retried
+    except LTError as err:  # the package's own errors fail the same way every time: reported, never retried
         return [{"error": f"{task_name(spec)}: {err}"}]
     table = res.means(("percent_remaining", "early_stop_iteration", "early_stop_test_acc", "final_test_acc")
                       ).reset_index()
@@ -95,10 +95,10 @@ def sweep(specs: list[dict], out, *, address: str | None = None, num_cpus: int |
     finally:
         ray.shutdown()
     errors = [r["error"] for task_rows in rows for r in task_rows if "error" in r]
+    table = pd.DataFrame([r for task_rows in rows for r in task_rows if "error" not in r])
+    table.to_csv(out / "sweep.csv", index=False)  # the finished tasks' rows, whatever the others did
     if errors:
-        raise LTError(f"{len(errors)} task(s) failed on their input, e.g. {errors[0]}")
-    table = pd.DataFrame([r for task_rows in rows for r in task_rows])
-    table.to_csv(out / "sweep.csv", index=False)
+        raise LTError(f"{len(errors)} task(s) failed, e.g. {errors[0]}; the others' rows are in {out / 'sweep.csv'}")
     return table
 
 

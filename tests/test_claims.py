@@ -216,7 +216,7 @@ def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0, sign_noise=0.001):
             stop, acc = 3000 + 10 * noise[t], 0.80 + noise[(t + rnd) % 5] / 1000
             conds = {"ticket": (stop, acc)}
             if rnd in at_rounds:
-                conds.update(random_reinit=(stop + 1000 + 9 * noise[(t + 1) % 5], acc - 0.02),
+                conds.update(random_reinit=(stop + 1000 + 9 * noise[(t + 1) % 5], acc - 0.02 + noise[(t + 4) % 5] / 1000),
                              random_prune=(stop + 900, acc - 0.03 + noise[(t + 2) % 5] / 1000),
                              sign_reinit=(stop, acc + sign_gap + noise[(t + 3) % 5] * sign_noise))
             runs += [dict(trial=t, round=rnd, condition=c, percent_remaining=100 * 0.8 ** rnd, early_stop_iteration=s,
@@ -276,4 +276,20 @@ def test_an_interval_wider_than_the_margin_cannot_show_two_results_alike():
     assert claims.verdict(a, b, "at least", margin=1.0).startswith("not testable: the 95% interval (")
     assert claims.verdict(a, b, "same", margin=1.0).startswith("not testable")
     close = [76.1, 76.4, 76.2, 76.3, 76.2], [76.0, 76.5, 76.3, 76.2, 76.3]
-    assert claims.verdict(*close, "same", margin=1.0) == "consistent: no clear difference"
+    assert claims.verdict(*close, "same", margin=1.0) == "reproduced: within ±1 (95% interval)"
+    assert claims.verdict([76.0, 76.1, 76.2], [75.7, 75.75, 75.9], "at least", margin=1.0) == "reproduced: higher"
+    assert claims.verdict([75.8, 75.6, 75.9], [76.0, 76.0, 76.1], "at least", margin=1.0) == \
+        "reproduced: within −1 (95% interval)"  # clearly lower, but by less than the margin
+    assert claims.verdict([70.0, 71.0, 70.5], [76.0, 76.1, 75.9], "same", margin=1.0) == \
+        "not reproduced: a clear difference"
+
+
+def test_float_noise_does_not_make_identical_differences_clear():
+    a, b = [97.12, 98.12, 96.12], [97.11, 98.11, 96.11]  # 0.01 points in every trial, up to float rounding
+    p = claims.paired(a, b)
+    assert p.sign_p == pytest.approx(0.25) and not p.clear
+
+
+def test_a_scan_skips_levels_where_the_control_did_not_train():
+    run = _controls_run()
+    assert claims.scan(run, (claims.ACC, "ticket"), (claims.ACC, "random_reinit"))["above"] == [3, 7, 12, 15]

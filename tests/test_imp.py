@@ -345,3 +345,11 @@ def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path
     assert claims.verdict(t, d, "higher").startswith("not testable: 4 network(s) diverged")
     healthy = _run(mnist1d, rounds=2, trials=1)
     assert "diverged" not in healthy.runs[0] and "diverged" not in healthy.frame()
+
+
+def test_a_killed_writers_temporary_files_are_cleared_on_resume(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path)
+    stale = tmp_path / ".state.pt.k1ll3d.tmp"
+    stale.write_bytes(b"x" * 1000)  # what a SIGKILL mid-write leaves: each writer's own temporary name
+    _run(mnist1d, rounds=3, trials=1, out=tmp_path)
+    assert not stale.exists() and not list(tmp_path.glob(".*.tmp"))
