@@ -286,8 +286,8 @@ def _outcome(v: str) -> str:
         return "not testable"
     if v.startswith("consistent"):
         return "consistent"
-    return "opposite" if ("opposite" in v or "lower" in v or "clear difference" == v.split(": ")[-1]) \
-        else "no clear difference"
+    said = v.split(": ")[-1]  # 'the opposite', 'lower', 'a clear difference' (against 'same'), 'no clear difference'
+    return "opposite" if said in ("the opposite", "lower", "a clear difference") else "no clear difference"
 
 
 def _described(outcome: str) -> str:

@@ -293,3 +293,13 @@ def test_float_noise_does_not_make_identical_differences_clear():
 def test_a_scan_skips_levels_where_the_control_did_not_train():
     run = _controls_run()
     assert claims.scan(run, (claims.ACC, "ticket"), (claims.ACC, "random_reinit"))["above"] == [3, 7, 12, 15]
+
+
+def test_every_verdict_is_read_as_what_it_says():
+    assert claims._outcome("not reproduced: a clear difference") == "opposite"  # against a claim of 'the same'
+    assert claims._outcome("not reproduced: lower") == "opposite"
+    assert claims._outcome("not reproduced: the opposite") == "opposite"
+    assert claims._outcome("not reproduced: no clear difference") == "no clear difference"
+    assert claims._outcome("reproduced: within ±1 (95% interval)") == "reproduced"
+    assert claims._outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
+    assert claims._outcome("consistent: no clear difference") == "consistent"
