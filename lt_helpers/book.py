@@ -94,7 +94,7 @@ def setup(preset="quick", dataset="auto", trials=None, seed=0, device="auto",
 
 
 def short_errors() -> None:
-    """In IPython and Jupyter, show the package's own errors (:class:`LTError`: bad input,
+    """In IPython and Jupyter, show the package's own errors (an :class:`LTError` is bad input,
     with a message that says what to do) as that one line instead of a traceback through the
     package; the cell still fails, so papermill and nbval stop there as before."""
     try:
