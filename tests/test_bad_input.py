@@ -201,3 +201,31 @@ def test_a_cut_mnist1d_cache_is_made_again(tmp_path):
     cache.write_bytes(cache.read_bytes()[:1000])
     again = data.load("mnist1d", data_root=tmp_path)
     assert torch.equal(first.x_train, again.x_train) and len(cache.read_bytes()) > 1000
+
+
+BAD_VALUES = {  # for every hyperparameter, values of the wrong type or out of range
+    "iterations": [0, -1, 1.5, "100", True, None],
+    "batch_size": [0, -60, 60.0, "60", None],
+    "eval_every": [0, -1, 2.5, None],
+    "test_every": [-100, 50, 1.5],  # 50: not a multiple of eval_every (100)
+    "warmup": [-5, 1.5, "10"],
+    "optimizer": ["adamw", "", None, 3],
+    "lr": [0, -1e-3, float("inf"), float("nan"), "0.1", None, True],
+    "momentum": [-1, 1.0, 2, float("nan"), "0.9"],
+    "weight_decay": [-1, float("inf"), float("nan"), "0"],
+    "lr_drops": ["abc", [-1], [1.5], 5],
+    "precision": ["fp64", "", None],
+    "dropout": [-0.1, 1.0, float("nan"), "0.5"],
+    "augment": ["yes", 1, None],
+}
+
+
+@pytest.mark.parametrize("field, value", [(f, v) for f, vs in BAD_VALUES.items() for v in vs],
+                         ids=[f"{f}={v!r}" for f, vs in BAD_VALUES.items() for v in vs])
+def test_every_bad_hyperparameter_is_one_clear_line_and_writes_nothing(field, value, mnist1d, tmp_path):
+    """Generated bad values for every field of Hyper through run_imp: an LTError naming the
+    field, raised before anything is trained or written."""
+    with pytest.raises(LTError, match=field.replace("lr", "(learning rate|lr)") if field == "lr" else field):
+        imp.run_imp("lenet_300_100", "mnist1d", "smoke", data=mnist1d, out=tmp_path / "out",
+                    hyper={"iterations": 100, "eval_every": 100, field: value})
+    assert not (tmp_path / "out").exists()
