@@ -47,7 +47,7 @@ from .hparams import Hyper
 from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
 from .results import Results, ResultsError, at_end, load_results, provenance  # noqa: F401 (imp's API too)
-from .store import check_writable, hold, resume, save
+from .store import check_writable, controls_at, hold, resume, save
 from .train import GROUPS, resolve_device, train
 
 CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
@@ -122,11 +122,10 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     at the same sparsity, all as one batched model; add a record per trained network to
     ``results.runs``; prune each trained ticket to the next level's mask."""
     cfg, seed = results.config, results.config["seed"]
-    model, controls, hp = cfg["model"], cfg["controls"], Hyper(**cfg["hyper"])
+    model, hp = cfg["model"], Hyper(**cfg["hyper"])
     net = build(model, data.input_shape, data.num_classes)
     fresh = lambda *why: build(model, data.input_shape, data.num_classes, seeds=[seed_for(seed, *why)]).get_copy(0)
-    if rnd == 0 or rnd not in cfg.get("control_rounds", range(rnd + 1)):
-        controls = ()  # the dense round has none; control_rounds may leave others out
+    controls = controls_at(cfg, rnd)  # none in the dense round; control_rounds may leave others out
     jobs = []  # (trial, condition, initial weights, mask)
     for t in range(cfg["trials"]):
         mask, theta0 = results.masks[(t, rnd)], results.reset_weights(t)

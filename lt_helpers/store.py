@@ -94,12 +94,17 @@ def resume(results: Results, out: Path) -> None:
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
 
 
+def controls_at(config: dict, rnd: int) -> list[str]:
+    """The controls that round ``rnd`` of the experiment ``config`` trains beside each ticket:
+    none in the dense round 0, and none in a round that ``control_rounds`` leaves out."""
+    with_controls = rnd > 0 and rnd in config.get("control_rounds", range(rnd + 1))
+    return list(config.get("controls", [])) if with_controls else []
+
+
 def expected_networks(config: dict, rnd: int) -> set[tuple]:
     """``(trial, round, condition)`` of every network that round ``rnd`` of the experiment
     ``config`` trains: each trial's ticket, and its controls where that round has them."""
-    with_controls = rnd > 0 and rnd in config.get("control_rounds", range(rnd + 1))
-    conditions = ["ticket", *(config.get("controls", []) if with_controls else [])]
-    return {(t, rnd, c) for t in range(config["trials"]) for c in conditions}
+    return {(t, rnd, c) for t in range(config["trials"]) for c in ["ticket", *controls_at(config, rnd)]}
 
 
 def _check_complete(done: Results, last: int, out: Path) -> None:
