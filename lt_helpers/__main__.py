@@ -14,14 +14,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 
 from . import data, models, presets
 from .errors import LTError, check_choice
+from .hparams import Hyper
 from .train import GROUPS
 
 
+# how each kind of Hyper field is read from the command line (every field is an option)
+_HYPER_TYPES = {"int": dict(type=int), "float": dict(type=float), "str": dict(type=str),
+                "list[int]": dict(type=int, nargs="*", metavar="ITERATION"),
+                "bool": dict(action=argparse.BooleanOptionalAction)}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line (what was wrong, where to look) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lt_helpers", description=__doc__.split("\n")[0],
+    p = _Parser(prog="python -m lt_helpers", description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("imp", help="run iterative magnitude pruning and write results.json")
@@ -40,21 +55,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="train the controls only at these rounds (1 to rounds-1; default: every round); "
                           "the ticket trains at every round")
     imp.add_argument("--seed", type=int, default=0, help="base seed; every run's seed derives from it")
-    imp.add_argument("--iterations", type=int, default=None, help="override the preset's training iterations")
-    imp.add_argument("--test-every", type=int, default=None,
-                     help="evaluate the test set every this many iterations (a multiple of the evaluation "
-                          "interval; 0: at every evaluation), and always at the early stop and the end: the "
-                          "reported accuracies are unchanged, the test curve has fewer points (default: the preset's)")
-    imp.add_argument("--lr", type=float, default=None, help="override the preset's learning rate")
-    imp.add_argument("--warmup", type=int, default=None,
-                     help="linear learning-rate warmup over this many iterations (chapter 5)")
-    imp.add_argument("--dropout", type=float, default=None, help="dropout on the fully connected layers (chapter 4)")
     imp.add_argument("--scope", default=None, choices=["layer", "global"],
                      help="prune each layer on its own or rank all layers together (default: the preset's)")
     imp.add_argument("--rewind", type=int, default=0,
                      help="reset survivors to the dense run's weights at this iteration (default 0: to θ0)")
-    imp.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16", "fp16"],
-                     help="arithmetic: auto (bf16/fp16 autocast on a GPU, fp32 on a CPU), fp32, bf16, fp16")
+    hyper = imp.add_argument_group("training hyperparameters (default: the preset's)")
+    for f in fields(Hyper):
+        hyper.add_argument("--" + f.name.replace("_", "-"), default=None, help=f.metadata["help"], **_HYPER_TYPES[f.type])
     imp.add_argument("--out", required=True, help="folder for results.json (a rerun resumes from it)")
     imp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
     imp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
@@ -114,11 +121,13 @@ def main(argv=None) -> int:
         from .imp import run_imp
         from .train import resolve_device
 
+        hyper = {f.name: getattr(args, f.name) for f in fields(Hyper) if getattr(args, f.name) is not None}
+        if args.dataset != "auto":  # every value checked before any data is loaded (run_imp checks again)
+            Hyper.checked({**presets.get(args.model, args.dataset, args.preset).hp.to_dict(), **hyper})
+
         dataset = data.resolve(args.dataset, args.model, data_root=args.data_root,
                                device=resolve_device(args.device), say=lambda line: print(line, file=sys.stderr))
         controls = [c for c in args.controls if c != "none"]
-        hyper = {k: getattr(args, k) for k in ("iterations", "test_every", "precision", "lr", "warmup", "dropout")
-                 if getattr(args, k) is not None}
         res = run_imp(args.model, dataset, args.preset, rounds=args.rounds, trials=args.trials,
                       controls=controls, seed=args.seed, out=args.out, device=args.device,
                       data_root=args.data_root, batched=not args.one_at_a_time, hyper=hyper,

@@ -9,30 +9,37 @@ from numbers import Integral, Real
 from .errors import LTError
 
 
+def _f(default, help: str):
+    """A field with its default and the one-line help the command line shows for it."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class Hyper:
-    """Training hyperparameters of one run."""
+    """Training hyperparameters of one run. Each field's help is what ``python -m lt_helpers
+    imp --help`` shows for its option (``--batch-size``, ``--lr-drops``, ...)."""
 
-    iterations: int = 6000
-    batch_size: int = 60
-    optimizer: str = "adam"  # 'adam' or 'sgd'
-    lr: float = 1.2e-3
-    momentum: float = 0.9  # SGD only
-    weight_decay: float = 0.0
-    eval_every: int = 100
-    # Test accuracy every ``test_every`` iterations (a multiple of eval_every; 0: at every
-    # evaluation), and always at the end and at the early-stopping iteration, exactly as an
-    # evaluation every eval_every would give it (the weights there are kept until the end).
-    # Validation is evaluated every eval_every regardless: it chooses the early stop.
-    test_every: int = 0
-    warmup: int = 0  # iterations of linear learning-rate warmup from 0
-    lr_drops: list[int] = field(default_factory=list)  # iterations at which lr is divided by 10
-    # Mixed precision: 'auto' is bf16 autocast on a GPU that supports it (fp16 with loss
-    # scaling on older GPUs) and fp32 on the CPU; 'bf16' on a CPU with AVX512-BF16 is
-    # faster but rounds differently.
-    precision: str = "auto"
-    dropout: float = 0.0  # on the fully connected hidden layers
-    augment: bool = False  # random 4-position pad-and-crop (+ horizontal flips for images)
+    iterations: int = _f(6000, "training iterations of each network")
+    batch_size: int = _f(60, "examples per training step")
+    optimizer: str = _f("adam", "'adam' or 'sgd'")
+    lr: float = _f(1.2e-3, "learning rate")
+    momentum: float = _f(0.9, "SGD momentum (SGD only)")
+    weight_decay: float = _f(0.0, "L2 weight decay")
+    eval_every: int = _f(100, "evaluate validation loss and accuracy every this many iterations (it chooses "
+                              "the early stop)")
+    test_every: int = _f(0, "evaluate the test set every this many iterations (a multiple of eval_every; 0: at "
+                            "every evaluation), and always at the early stop and the end, exactly as an evaluation "
+                            "every eval_every would give it: the reported accuracies are unchanged, the test curve "
+                            "has fewer points")
+    warmup: int = _f(0, "iterations of linear learning-rate warmup from 0 (chapter 5)")
+    lr_drops: list[int] = _f([], "iterations at which the learning rate is divided by 10")
+    precision: str = _f("auto", "arithmetic: 'auto' is bf16 autocast on a GPU that supports it (fp16 with "
+                                "loss scaling on older GPUs) and fp32 on the CPU; 'bf16' on a CPU with "
+                                "AVX512-BF16 is faster but rounds differently")
+    dropout: float = _f(0.0, "dropout on the fully connected hidden layers (chapter 4)")
+    augment: bool = _f(False, "random 4-position pad-and-crop (+ horizontal flips for images)")
 
     def check(self) -> "Hyper":
         """Raise a clear LTError for a value of the wrong type or out of range (one line that

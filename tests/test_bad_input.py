@@ -30,7 +30,7 @@ CLI_CASES = [  # (extra arguments, what the message must say)
     (["--out", "{file}/sub"], "cannot create output folder"),
     (["--seed", "7"], "belongs to a different experiment (seed: 0 there, 7 now)"),
     (["--out", "{corrupt}"], "is not a valid results file"),
-    (["--precision", "int8"], "argument --precision: invalid choice: 'int8'"),
+    (["--precision", "int8"], "unknown precision 'int8'; use 'auto'"),
     (["--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
 ]
 if not torch.cuda.is_available():
@@ -229,3 +229,58 @@ def test_every_bad_hyperparameter_is_one_clear_line_and_writes_nothing(field, va
         imp.run_imp("lenet_300_100", "mnist1d", "smoke", data=mnist1d, out=tmp_path / "out",
                     hyper={"iterations": 100, "eval_every": 100, field: value})
     assert not (tmp_path / "out").exists()
+
+
+CLI_BAD_VALUES = {  # every Hyper field is an option: values as a user would type them
+    "iterations": ["0", "-3", "1.5", "x"],
+    "batch_size": ["0", "x"],
+    "optimizer": ["adamw"],
+    "lr": ["0", "-1e-3", "inf", "nan", "x"],
+    "momentum": ["-1", "1.0", "nan"],
+    "weight_decay": ["-1", "inf"],
+    "eval_every": ["0", "2.5"],
+    "test_every": ["-100", "30"],  # 30: not a multiple of the smoke preset's eval_every (25)
+    "warmup": ["-5", "1.5"],
+    "lr_drops": ["-1", "x"],
+    "precision": ["fp64"],
+    "dropout": ["-0.1", "1", "nan"],
+}
+
+
+def test_every_hyperparameter_is_an_option():
+    from dataclasses import fields
+
+    from lt_helpers.__main__ import _parser
+    from lt_helpers.hparams import Hyper
+
+    options = _parser()._subparsers._group_actions[0].choices["imp"]._option_string_actions
+    assert {f"--{f.name.replace('_', '-')}" for f in fields(Hyper)} <= set(options)
+    assert set(CLI_BAD_VALUES) | {"augment"} == {f.name for f in fields(Hyper)}
+
+
+@pytest.mark.parametrize("field, value", [(f, v) for f, vs in CLI_BAD_VALUES.items() for v in vs],
+                         ids=[f"{f}={v}" for f, vs in CLI_BAD_VALUES.items() for v in vs])
+def test_every_bad_hyperparameter_on_the_command_line_is_one_line_exit_2(field, value, tmp_path, capsys):
+    """The same through the command line: exit status 2, one line naming the option or field,
+    no traceback, and no output folder created (nothing is loaded before the values are checked)."""
+    from lt_helpers.__main__ import main
+
+    out = tmp_path / "out"
+    try:
+        status = main(["imp", "--preset", "smoke", "--out", str(out), f"--{field.replace('_', '-')}", value])
+    except SystemExit as stop:
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert field in err or field.replace("_", "-") in err or (field == "lr" and "learning rate" in err), err
+    assert not out.exists()
+
+
+def test_a_flag_given_a_value_is_one_line(tmp_path, capsys):
+    from lt_helpers.__main__ import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["imp", "--out", str(tmp_path / "out"), "--augment", "yes"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "unrecognized arguments: yes" in err
