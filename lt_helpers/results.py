@@ -54,7 +54,7 @@ class Results:
         import pandas as pd
 
         frame = pd.DataFrame([{k: v for k, v in r.items() if k not in ("curve", "layer_density")}
-                              for r in self.runs])
+                              | {"early_stop_val_acc": _val_at_stop(r)} for r in self.runs])
         if "diverged" in frame:  # a diverged network has no numbers to draw or compare: blank them
             blank = frame.pop("diverged").fillna(False).astype(bool)
             measured = [c for c in ("early_stop_iteration", "early_stop_test_acc", "final_test_acc",
@@ -78,6 +78,14 @@ class Results:
             raise LTError(f"no {condition!r} networks at round {rnd} in these results; conditions there: "
                           f"{sorted(set(f[f['round'] == rnd].condition))}")
         return 100 * values if key.endswith("_acc") else values
+
+    def best_level(self, condition: str = "ticket") -> int:
+        """The pruned round (not the dense one) whose ``condition`` networks have the highest
+        mean *validation* accuracy at their early stop: a level chosen without the test set, so
+        a test-accuracy comparison there is not flattered by the choice."""
+        f = self.frame()
+        pruned = f[(f["round"] > 0) & (f.condition == condition)]
+        return int(pruned.groupby("round").early_stop_val_acc.mean().idxmax())
 
     def level_nearest(self, percent: float) -> int:
         """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1)."""
@@ -228,6 +236,15 @@ def _unpack_masks(data: bytes) -> dict:
             bits = np.unpackbits(npz[key], count=int(np.prod(shape))).astype(bool).reshape(shape)
             masks.setdefault((int(t), int(r)), Mask())[layer] = torch.from_numpy(bits)
     return masks
+
+
+def _val_at_stop(record: dict) -> float:
+    """A record's validation accuracy at its early stop (NaN when it has no curve or diverged)."""
+    curve = record.get("curve") or {}
+    if record.get("diverged") or "val_acc" not in curve or record.get("early_stop_iteration") not in curve["iteration"]:
+        return float("nan")
+    value = curve["val_acc"][curve["iteration"].index(record["early_stop_iteration"])]
+    return float("nan") if value is None else value
 
 
 def at_end(curve: dict, early_stop_iteration: int) -> bool:

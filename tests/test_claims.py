@@ -303,3 +303,37 @@ def test_every_verdict_is_read_as_what_it_says():
     assert claims._outcome("reproduced: within ±1 (95% interval)") == "reproduced"
     assert claims._outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
     assert claims._outcome("consistent: no clear difference") == "consistent"
+
+
+def test_the_best_level_is_chosen_on_validation_not_test():
+    """Round 1 has the best test accuracy, round 2 the best validation accuracy: best_level
+    must pick round 2 (the test set chooses nothing), and the dense round is never a choice."""
+    from lt_helpers.imp import Results
+
+    runs = []
+    for t in range(3):
+        for rnd, (val, test) in enumerate([(0.99, 0.99), (0.80, 0.95), (0.90, 0.85), (0.85, 0.80)]):
+            runs.append(dict(trial=t, round=rnd, condition="ticket", percent_remaining=100 * 0.8 ** rnd,
+                             early_stop_iteration=200, early_stop_test_acc=test, final_test_acc=test,
+                             curve={"iteration": [0, 100, 200, 300], "val_acc": [0.1, 0.5, val, val - 0.01]}))
+    res = Results({}, runs)
+    assert res.best_level() == 2
+    assert res.frame().groupby("round").early_stop_test_acc.mean().drop(0).idxmax() == 1  # what test would choose
+    assert res.per_trial(2, "ticket", "early_stop_val_acc") == pytest.approx([90.0] * 3)
+
+
+def test_the_glossary_says_which_tickets_the_two_lenet_runs_share_bit_for_bit():
+    """The glossary's batching entry names the trials in which the two MNIST-1D LeNet full runs
+    (identical but for the controls trained beside the tickets) agree bit for bit: checked here."""
+    from pathlib import Path
+
+    from lt_helpers.results import full_run
+
+    a, b = full_run("lenet_300_100-mnist1d-paper"), full_run("lenet_300_100-mnist1d-paper-controls")
+    tickets = lambda run: {(r["trial"], r["round"]): r["curve"] for r in run.runs if r["condition"] == "ticket"}
+    ta, tb = tickets(a), tickets(b)
+    parted = {k for k in ta if ta[k] != tb[k]}
+    assert {t for t, _ in parted} == {2} and min(r for _, r in parted) == 1
+    assert parted == {(2, r) for r in range(1, 16)}
+    glossary = (Path(__file__).parents[1] / "chapters" / "glossary.md").read_text()
+    assert "agree bit for bit in trials 0, 1, 3 and 4 but part in trial 2 from its first pruned round" in glossary
