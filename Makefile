@@ -10,7 +10,7 @@ BENCH_ARGS ?= --bf16
 DATASET ?= mnist1d
 OUT ?= out
 
-.PHONY: book test bench gpu-report results clean
+.PHONY: book test bench gpu-report results release clean
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(VENV)/.test-extras: $(BIN)/activate pyproject.toml
 ## book: build the HTML book into _build/html (LT_PRESET=$(PRESET)), executing the chapters whose
 ## code, lt_helpers or settings changed since the last build (the others come from the cache)
 book: $(BIN)/activate
-	LT_PRESET=$(PRESET) LT_DATASET=$(DATASET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/python -m lt_helpers.build
+	LT_PRESET=$(PRESET) LT_DATASET=$(DATASET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/python -m lt_helpers.tools.build
 
 ## test: unit tests, every chapter under nbval, and the book build (smoke preset)
 test: $(VENV)/.test-extras
@@ -36,16 +36,22 @@ test: $(VENV)/.test-extras
 
 ## bench: the side-by-side speed benchmark
 bench: $(BIN)/activate
-	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.bench $(BENCH_ARGS)
+	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.tools.bench $(BENCH_ARGS)
 
 ## gpu-report: the paper's scale on this machine's GPU, measured side by side (results/gpu/<device>.json
 ## and .md; GPU_ARGS=--tiny checks the command in seconds on a CPU)
 gpu-report: $(BIN)/activate
-	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.gpureport $(GPU_ARGS)
+	LT_PROGRESS=0 $(BIN)/python -m lt_helpers.tools.gpureport $(GPU_ARGS)
 
 ## results: every chapter headless via papermill (make results PRESET=paper DATASET=mnist)
 results: $(BIN)/activate
 	LT_DATASET=$(DATASET) LT_PROGRESS=0 LT_STATIC=1 $(BIN)/python -m lt_helpers results --preset $(PRESET) --dataset $(DATASET) --out $(OUT)
+
+## release: check that the version agrees everywhere, build the wheel and sdist into dist/, and
+## print the git commands that publish (the tag's push builds the book and deploys it to Pages)
+release: $(BIN)/activate
+	$(BIN)/pip install --quiet -e ".[release]"
+	$(BIN)/python -m lt_helpers.tools.release
 
 clean:
 	rm -rf _build

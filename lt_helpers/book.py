@@ -18,10 +18,8 @@ import torch
 
 from . import __version__, data, presets
 from .errors import LTError
-from .files import atomic_write
 from .plots import set_style
-from .results import _finite, provenance
-from .train import resolve_device
+from .device import provenance, resolve_device
 
 
 @dataclass
@@ -46,10 +44,10 @@ class Chapter:
         return data.NAMES[self.dataset]
 
     def run_imp(self, model: str | None = None, **overrides):
-        """:func:`lt_helpers.imp.run_imp` with this chapter's dataset, preset, trials, seed,
+        """:func:`lt_helpers.iterative.run_imp` with this chapter's dataset, preset, trials, seed,
         data and device; ``overrides`` replace any of them (or pass other arguments, e.g.
         ``controls``, ``rounds``, ``hyper``). A different ``dataset`` loads its own data."""
-        from .imp import run_imp
+        from .iterative import run_imp
 
         settings = dict(dataset=self.dataset, preset=self.preset, trials=self.trials, seed=self.seed,
                         device=self.device, data=self.data)
@@ -118,13 +116,12 @@ def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
     given: headless runs (``make results``) collect every chapter's numbers this way."""
     if not out_dir:
         return
-    import json
     from pathlib import Path
+
+    from .store import write_results
 
     config = dict(model=ch.model, dataset=ch.dataset, preset=ch.preset, trials=ch.trials, seed=ch.seed,
                   hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__,
                   provenance={**provenance(ch.device), "wall_time_s": round(time.time() - ch.started, 1)}, **extra)
-    path = Path(out_dir) / "results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = _finite({"config": config, "runs": runs})  # strict JSON: NaN or infinity written as null
-    atomic_write(path, lambda p: p.write_text(json.dumps(record, indent=1, allow_nan=False)))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_results(Path(out_dir) / "results.json", config, runs)

@@ -98,7 +98,7 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
         raise ValueError(f"no {condition!r} networks at round {rnd} in this run")
     values, never = [], 0
     for t in trials:
-        dense = curves.get((t, 0, "ticket")) or curves[(t, 0, "dense")]  # imp's records, or a chapter's own
+        dense = curves.get((t, 0, "ticket")) or curves[(t, 0, "dense")]  # run_imp.s records, or a chapter's own
         its = dense["curve"]["iteration"]
         target = dense["curve"]["val_acc"][its.index(dense["early_stop_iteration"])]
         if curves[(t, rnd, condition)].get("diverged") or dense.get("diverged"):
@@ -117,7 +117,7 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
 
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
         margin: float | None = None) -> dict:
-    """One claim tested on ``run`` (an :class:`lt_helpers.imp.Results`) at round ``level``, as
+    """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
     a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
     ``'dense'`` meaning round 0's network; paired by trial. The row also holds ``capped``: how
     many of the networks compared were still improving at their last evaluation, of how many."""
@@ -139,7 +139,7 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
 
 def lenet_rows(run) -> list[dict]:
     """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
-    :class:`lt_helpers.imp.Results` with tickets, ``random_reinit`` and ``oneshot``
+    :class:`lt_helpers.iterative.Results` with tickets, ``random_reinit`` and ``oneshot``
     networks) at the level nearest the one the paper names, paired by trial. Each row:
     ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,
     and ``capped``, how many of the networks compared were still improving at their last

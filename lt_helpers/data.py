@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .device import resolve_device
 from .errors import LTError, check_choice
 from .files import atomic_write
 
@@ -145,7 +146,6 @@ def resolve(dataset: str, model: str = "lenet_300_100", *, data_root=None, devic
     """
     if dataset != "auto":
         return dataset
-    from .train import resolve_device  # here, not at the top: train imports this module
 
     paper = PAPER_DATASET.get(model, "mnist")
     kind = (torch.device(device) if device is not None else resolve_device("auto")).type

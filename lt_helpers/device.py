@@ -1,4 +1,5 @@
-"""Where a run ran: what every ``results.json`` records about the machine and the code.
+"""Which device a run uses (:func:`resolve_device`), and where a run ran: what every
+``results.json`` records about the machine and the code.
 
 :func:`provenance` gives the lt_helpers, torch and Python versions, the git commit of the
 code when it is a checkout (:func:`git_commit`), the device's name, the CPU threads and, on a
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .errors import LTError
 
 
 def provenance(device) -> dict:
@@ -72,3 +74,28 @@ def git_commit() -> str | None:
         return commit.stdout.strip() + ("+" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """'auto' (or None): CUDA when available, else Apple's MPS, else the CPU. The
+    environment is not read here: ``LT_DEVICE`` is read at the edges (``book.setup``, the
+    command line), so an explicit ``device`` always wins."""
+    device = device or "auto"
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as err:
+        raise LTError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise LTError("device 'cuda' was asked for but no GPU is available; use device='auto' or 'cpu'")
+    if dev.type == "mps" and not _mps_available():
+        raise LTError("device 'mps' was asked for but Apple's MPS is not available; use device='auto' or 'cpu'")
+    return dev
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())

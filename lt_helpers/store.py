@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 
 from .errors import LTError
+from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
-from .results import Results, ResultsError, load_results
+from .results import Results, ResultsError, _finite, load_results
 
-NOT_COMPARED = ("rounds", "device", "batched", "provenance")  # may change between a run and its resumption
 
 
 def check_writable(out: Path) -> None:
@@ -71,19 +71,26 @@ def save(results: Results, out: Path, rnd: int) -> None:
     state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense,
                  rewound=results.rewound)
     atomic_write(out / "state.pt", lambda p: torch.save(state, p))
-    atomic_write(out / "results.json",
-                  lambda p: p.write_text(json.dumps(results.to_json(), separators=(",", ":"), allow_nan=False)))
+    write_results(out / "results.json", results.config, results.runs)
+
+
+def write_results(path: Path, config: dict, runs: list[dict]) -> None:
+    """The one writer of a ``results.json``, an IMP run's (:func:`save`) or a chapter's
+    (:func:`lt_helpers.book.save_results`): ``{"config": ..., "runs": ...}`` as strict JSON (a
+    NaN or infinite value written as null), atomically."""
+    record = _finite({"config": config, "runs": runs})
+    atomic_write(path, lambda p: p.write_text(json.dumps(record, separators=(",", ":"), allow_nan=False)))
 
 
 def resume(results: Results, out: Path) -> None:
     """Fill ``results`` with the finished rounds in ``out``, after checking they belong here."""
     done = load_results(out)
-    for key in set(results.config) | set(done.config):
-        if key not in NOT_COMPARED and results.config.get(key) != done.config.get(key):
-            raise ResultsError(
-                f"{out / 'results.json'} belongs to a different experiment ({key}: "
-                f"{done.config.get(key)!r} there, {results.config.get(key)!r} now). It was left "
-                "untouched: use another --out, or delete that folder to start over.")
+    differ = Experiment.from_config(results.config).differences(Experiment.from_config(done.config))
+    if done.config.get("version") != results.config.get("version"):  # other code: its rounds may differ from ours
+        differ.append(f"version: {done.config.get('version')!r} there, {results.config.get('version')!r} now")
+    if differ:
+        raise ResultsError(f"{out / 'results.json'} belongs to a different experiment ({'; '.join(differ)}). It was "
+                           "left untouched: use another --out, or delete that folder to start over.")
     last = max((r["round"] for r in done.runs), default=-1)
     if last >= 0 and not done.masks:
         raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
@@ -94,17 +101,11 @@ def resume(results: Results, out: Path) -> None:
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
 
 
-def controls_at(config: dict, rnd: int) -> list[str]:
-    """The controls that round ``rnd`` of the experiment ``config`` trains beside each ticket:
-    none in the dense round 0, and none in a round that ``control_rounds`` leaves out."""
-    with_controls = rnd > 0 and rnd in config.get("control_rounds", range(rnd + 1))
-    return list(config.get("controls", [])) if with_controls else []
-
-
 def expected_networks(config: dict, rnd: int) -> set[tuple]:
     """``(trial, round, condition)`` of every network that round ``rnd`` of the experiment
     ``config`` trains: each trial's ticket, and its controls where that round has them."""
-    return {(t, rnd, c) for t in range(config["trials"]) for c in ["ticket", *controls_at(config, rnd)]}
+    controls = Experiment.from_config(config).controls_at(rnd)
+    return {(t, rnd, c) for t in range(config["trials"]) for c in ["ticket", *controls]}
 
 
 def _check_complete(done: Results, last: int, out: Path) -> None:

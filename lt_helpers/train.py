@@ -61,31 +61,6 @@ class Run:
     snapshot: dict[str, torch.Tensor] | None = None  # weights at iteration `snapshot_at`
 
 
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """'auto' (or None): CUDA when available, else Apple's MPS, else the CPU. The
-    environment is not read here: ``LT_DEVICE`` is read at the edges (``book.setup``, the
-    command line), so an explicit ``device`` always wins."""
-    device = device or "auto"
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps" if _mps_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as err:
-        raise LTError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from err
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise LTError("device 'cuda' was asked for but no GPU is available; use device='auto' or 'cpu'")
-    if dev.type == "mps" and not _mps_available():
-        raise LTError("device 'mps' was asked for but Apple's MPS is not available; use device='auto' or 'cpu'")
-    return dev
-
-
-def _mps_available() -> bool:
-    mps = getattr(torch.backends, "mps", None)
-    return bool(mps and mps.is_available())
-
-
 def progress_enabled(progress: bool | None) -> bool:
     """Progress bars: on in a terminal, off when output is a file or ``LT_PROGRESS=0``."""
     if progress is not None:

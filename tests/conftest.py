@@ -123,7 +123,7 @@ def book_html(tmp_path_factory):
     """Build the book once (smoke preset, warnings are errors) and return its html folder."""
     out = tmp_path_factory.mktemp("book")
     env = {**SMOKE_ENV, "LT_FIGURE_LOG": str(out / "figures.jsonl")}  # every figure's smallest text (lt_helpers.plots)
-    res = subprocess.run([sys.executable, "-m", "lt_helpers.build", str(ROOT), "--path-output", str(out)],
+    res = subprocess.run([sys.executable, "-m", "lt_helpers.tools.build", str(ROOT), "--path-output", str(out)],
                          capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
     chapters = len(list((ROOT / "chapters").glob("*.ipynb")))

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from lt_helpers import data, imp, masks, models, train
+from lt_helpers import data, iterative, masks, models, train
 from lt_helpers.errors import LTError
 
 ENV = {**os.environ, "LT_PROGRESS": "0", "LT_DEVICE": ""}
@@ -89,8 +89,8 @@ def _api_cases(net, mnist1d, tmp_path):
          "larger than the training set"),
         (lambda: train.train("lenet_300_100", mnist1d, [w, w], [ones], train.Hyper(), seeds=[0]),
          "one entry per run"),
-        (lambda: imp.load_results(tmp_path / "nowhere"), "no results file"),
-        (lambda: imp.run_imp(dataset="mnist", preset="smoke", data=mnist1d), "data holds 'mnist1d'"),
+        (lambda: iterative.load_results(tmp_path / "nowhere"), "no results file"),
+        (lambda: iterative.run_imp(dataset="mnist", preset="smoke", data=mnist1d), "data holds 'mnist1d'"),
         (lambda: data.load("mnist1d", data_root=tmp_path / "file"), "is a file, not a folder"),
     ]
 
@@ -226,7 +226,7 @@ def test_every_bad_hyperparameter_is_one_clear_line_and_writes_nothing(field, va
     """Generated bad values for every field of Hyper through run_imp: an LTError naming the
     field, raised before anything is trained or written."""
     with pytest.raises(LTError, match=field.replace("lr", "(learning rate|lr)") if field == "lr" else field):
-        imp.run_imp("lenet_300_100", "mnist1d", "smoke", data=mnist1d, out=tmp_path / "out",
+        iterative.run_imp("lenet_300_100", "mnist1d", "smoke", data=mnist1d, out=tmp_path / "out",
                     hyper={"iterations": 100, "eval_every": 100, field: value})
     assert not (tmp_path / "out").exists()
 
@@ -250,7 +250,7 @@ CLI_BAD_VALUES = {  # every Hyper field is an option: values as a user would typ
 def test_every_hyperparameter_is_an_option():
     from dataclasses import fields
 
-    from lt_helpers.__main__ import _parser
+    from lt_helpers.tools.cli import _parser
     from lt_helpers.hparams import Hyper
 
     options = _parser()._subparsers._group_actions[0].choices["imp"]._option_string_actions
@@ -263,7 +263,7 @@ def test_every_hyperparameter_is_an_option():
 def test_every_bad_hyperparameter_on_the_command_line_is_one_line_exit_2(field, value, tmp_path, capsys):
     """The same through the command line: exit status 2, one line naming the option or field,
     no traceback, and no output folder created (nothing is loaded before the values are checked)."""
-    from lt_helpers.__main__ import main
+    from lt_helpers.tools.cli import main
 
     out = tmp_path / "out"
     try:
@@ -278,7 +278,7 @@ def test_every_bad_hyperparameter_on_the_command_line_is_one_line_exit_2(field, 
 
 
 def test_a_flag_given_a_value_is_one_line(tmp_path, capsys):
-    from lt_helpers.__main__ import main
+    from lt_helpers.tools.cli import main
 
     with pytest.raises(SystemExit) as stop:
         main(["imp", "--out", str(tmp_path / "out"), "--augment", "yes"])

@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from lt_helpers import bench
+from lt_helpers.tools import bench
 
 ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|lt_helpers K=\d+(?: bf16| NCHW)?)\s+(?P<ms>[\d.]+)\s+"
                  r"(?P<vs_ref>[\d.]+)x\s+(?P<vs_k1>[\d.]+)x\s+(?P<spread>\d+)%$")
@@ -63,7 +63,7 @@ def test_the_gpu_report_runs_every_row_on_a_cpu_with_tiny(tmp_path):
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "lt_helpers.gpureport", "--tiny", "--device", "cpu", "--out",
+    res = subprocess.run([sys.executable, "-m", "lt_helpers.tools.gpureport", "--tiny", "--device", "cpu", "--out",
                           str(tmp_path)], capture_output=True, text=True, env={**os.environ, "LT_PROGRESS": "0"})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((tmp_path / "cpu-tiny.json").read_text())

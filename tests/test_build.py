@@ -1,5 +1,5 @@
 """``make book`` executes a chapter only when its results could have changed: its code,
-lt_helpers, the LT_* settings or torch (lt_helpers.build with jupyter-cache)."""
+lt_helpers, the LT_* settings or torch (lt_helpers.tools.build with jupyter-cache)."""
 
 import json
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lt_helpers import build
+from lt_helpers.tools import build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ def test_make_book_builds_with_the_cache():
     config = (ROOT / "_config.yml").read_text()
     assert re.search(r"^\s*execute_notebooks:\s*cache\b", config, re.M)
     dry = subprocess.run(["make", "-n", "book"], cwd=ROOT, capture_output=True, text=True).stdout
-    assert "-m lt_helpers.build" in dry
+    assert "-m lt_helpers.tools.build" in dry
 
 
 def _tiny_book(folder: Path) -> Path:
@@ -72,7 +72,7 @@ def test_a_rebuild_executes_only_what_changed(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in build.ENVIRONMENT}
 
     def make(**extra):
-        res = subprocess.run([sys.executable, "-m", "lt_helpers.build", str(book)], capture_output=True,
+        res = subprocess.run([sys.executable, "-m", "lt_helpers.tools.build", str(book)], capture_output=True,
                              text=True, env={**env, **extra})
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         assert "hello" in (book / "_build" / "html" / "intro.html").read_text()  # outputs in the page

@@ -87,14 +87,14 @@ def test_glossary_links_and_downloads_stay_inside_the_built_book(book_html):
     written into the site, each linked from a chapter that draws it."""
     import re
 
-    from lt_helpers import site
-    from lt_helpers.results import FULL_RUNS
+    from lt_helpers import links as lt_links
+    from lt_helpers.full_runs import FULL_RUNS
 
     glossary = (book_html / "chapters" / "glossary.html").read_text()
     linked = set()
     for c in CHAPTERS:
         page = (book_html / "chapters" / f"{c.stem}.html").read_text()
-        assert site.BOOK not in page, f"{c.stem}: a link still leaves the built book"
+        assert lt_links.BOOK not in page, f"{c.stem}: a link still leaves the built book"
         anchors = re.findall(r'href="glossary\.html#([^"]+)"', page)
         assert len(anchors) >= 8 and all(f'id="{a}"' in glossary for a in anchors), c.stem
         linked |= {m for m in re.findall(r'href="\.\./downloads/([^"]+)\.csv"', page)

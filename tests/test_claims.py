@@ -108,7 +108,7 @@ def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_ticket
     1,000 later than tickets and 2 points less accurate, one-shot tickets 1 point less accurate.
     Validation accuracy rises in a straight line to each network's accuracy at its early stop
     (for pruned tickets, at ``ticket_rise`` of it: below 1, they match sooner than they stop)."""
-    from lt_helpers.imp import Results
+    from lt_helpers.iterative import Results
 
     runs, noise = [], [3.0, -2.0, 1.0, -1.0, 0.5]
     for rnd in range(16):
@@ -208,7 +208,7 @@ def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0, sign_noise=0.001):
     """Made-up records of chapter 6's controls, trained at ``at_rounds`` only: reinitializations
     1,000 iterations later and 2 points below the ticket, random pruning 1 point below the
     reinitialization, the sign-kept control ``sign_gap`` from the ticket."""
-    from lt_helpers.imp import Results
+    from lt_helpers.iterative import Results
 
     runs, noise = [], [3.0, -2.0, 1.0, -1.0, 0.5]
     for rnd in range(16):
@@ -308,7 +308,7 @@ def test_every_verdict_is_read_as_what_it_says():
 def test_the_best_level_is_chosen_on_validation_not_test():
     """Round 1 has the best test accuracy, round 2 the best validation accuracy: best_level
     must pick round 2 (the test set chooses nothing), and the dense round is never a choice."""
-    from lt_helpers.imp import Results
+    from lt_helpers.iterative import Results
 
     runs = []
     for t in range(3):
@@ -327,7 +327,7 @@ def test_the_glossary_says_which_tickets_the_two_lenet_runs_share_bit_for_bit():
     (identical but for the controls trained beside the tickets) agree bit for bit: checked here."""
     from pathlib import Path
 
-    from lt_helpers.results import full_run
+    from lt_helpers.full_runs import full_run
 
     a, b = full_run("lenet_300_100-mnist1d-paper"), full_run("lenet_300_100-mnist1d-paper-controls")
     tickets = lambda run: {(r["trial"], r["round"]): r["curve"] for r in run.runs if r["condition"] == "ticket"}

@@ -150,10 +150,10 @@ def test_dropout_is_an_option():
 
 @pytest.mark.parametrize("name, scope", [("conv2", "layer"), ("resnet20", "global")])
 def test_imp_runs_the_conv_models(mnist1d, name, scope):
-    from lt_helpers import imp, presets
+    from lt_helpers import iterative, presets
 
     assert presets.get(name, "cifar10", "paper").scope == scope
-    res = imp.run_imp(name, "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d, hyper={"iterations": 10})
+    res = iterative.run_imp(name, "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d, hyper={"iterations": 10})
     density = [r for r in res.runs if r["round"] == 1][0]["layer_density"]
     net = models.build(name, (1, 40))
     kinds = net.prunable
@@ -182,9 +182,9 @@ def test_paper_presets_follow_the_paper():
 
 def test_scope_and_rates_can_be_overridden(mnist1d):
     """Chapter 5 compares layer-wise and global pruning of the same network at the same rates."""
-    from lt_helpers import imp
+    from lt_helpers import iterative
 
-    runs = {scope: imp.run_imp("resnet20", "mnist1d", "smoke", rounds=2, trials=1, controls=(), data=mnist1d,
+    runs = {scope: iterative.run_imp("resnet20", "mnist1d", "smoke", rounds=2, trials=1, controls=(), data=mnist1d,
                                hyper={"iterations": 10}, scope=scope, rates={"conv": 0.5, "downsample": 0, "output": 0})
             for scope in ("layer", "global")}
     density = {s: r.runs[-1]["layer_density"] for s, r in runs.items()}
@@ -195,9 +195,9 @@ def test_scope_and_rates_can_be_overridden(mnist1d):
     assert pct["layer"] == pytest.approx(pct["global"], abs=0.1)  # the same overall sparsity
     assert runs["layer"].config["scope"] == "layer" and runs["layer"].config["rates"]["conv"] == 0.5
     with pytest.raises(LTError, match="unknown pruning scope 'local'; choose one of layer, global"):
-        imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, scope="local")
+        iterative.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, scope="local")
     with pytest.raises(LTError, match="pruning fraction for 'conv' is 1.5"):
-        imp.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, rates={"conv": 1.5, "downsample": 0, "output": 0})
+        iterative.run_imp("resnet20", "mnist1d", "smoke", data=mnist1d, rates={"conv": 1.5, "downsample": 0, "output": 0})
 
 
 @pytest.mark.parametrize("name", ["conv2", "conv4", "conv6", "resnet20", "vgg19"])

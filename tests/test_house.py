@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from lt_helpers import imp, presets, results
+from lt_helpers import device, full_runs, iterative, presets, results
 from lt_helpers.errors import LTError
 from lt_helpers.hparams import Hyper
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(p.stem for p in (ROOT / "lt_helpers").glob("*.py") if not p.stem.startswith("_"))
+MODULES = sorted(  # every module, in the subpackages too (tools.cli, full_runs), by its dotted name
+    ".".join(p.relative_to(ROOT / "lt_helpers").with_suffix("").parts).removesuffix(".__init__")
+    for p in (ROOT / "lt_helpers").rglob("*.py") if p.stem != "__main__" and p.parent.name != "__pycache__"
+    and (not p.stem.startswith("_") or (p.stem == "__init__" and p.parent.name != "lt_helpers")))
 
 
 def public(module):
@@ -42,13 +45,13 @@ def test_every_public_function_says_what_it_does(name):
 
 def test_the_api_page_is_generated_for_every_module():
     page = (ROOT / "chapters" / "api.md").read_text()
-    listed = re.findall(r"\.\. automodule:: lt_helpers\.(\w+)\n   :members:\n", page)
+    listed = re.findall(r"\.\. automodule:: lt_helpers\.([\w.]+)\n   :members:\n", page)
     assert sorted(listed) == MODULES  # every module, members found by autodoc, none listed by hand
     assert not re.search(r":members: \w", page)
 
 
 def test_modules_are_readable_in_one_sitting():
-    for path in (ROOT / "lt_helpers").glob("*.py"):
+    for path in (ROOT / "lt_helpers").rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 360, f"{path.name} is long; split it by job"
 
 
@@ -66,12 +69,12 @@ def test_presets_are_data():
 def test_chapter_3_prints_the_round_whole():
     cells = json.loads((ROOT / "chapters" / "03_iterative_pruning.ipynb").read_text())["cells"]
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    assert any('display(Markdown("```python\\n" + inspect.getsource(imp.run_round) + "```"))' in c for c in code)
+    assert any('display(Markdown("```python\\n" + inspect.getsource(iterative.run_round) + "```"))' in c for c in code)
     assert not any("source.index(" in c for c in code)  # no slicing between literal strings
 
 
 def test_means_and_the_level_nearest_a_percent():
-    res = imp.Results({}, [dict(trial=t, round=r, condition=c, percent_remaining=p, early_stop_iteration=100 * (r + t),
+    res = iterative.Results({}, [dict(trial=t, round=r, condition=c, percent_remaining=p, early_stop_iteration=100 * (r + t),
                                 early_stop_test_acc=0.5 + 0.1 * t)
                            for t in (0, 1) for r, p in ((0, 100.0), (1, 51.2), (2, 26.2)) for c in ("ticket",)])
     means = res.means()
@@ -81,7 +84,7 @@ def test_means_and_the_level_nearest_a_percent():
     # per trial, in trial order, accuracies in percent: what the claims pair
     assert res.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
     assert res.per_trial(2, "ticket", "early_stop_iteration").tolist() == [200.0, 300.0]
-    shuffled = imp.Results({}, res.runs[::-1])
+    shuffled = iterative.Results({}, res.runs[::-1])
     assert shuffled.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
     with pytest.raises(LTError, match="no 'oneshot' networks at round 1.*ticket"):
         res.per_trial(1, "oneshot")
@@ -92,19 +95,19 @@ def test_the_committed_full_run_reproduces_bit_for_bit(mnist1d):
     """Its first two levels (35 networks), rerun by today's code on the same kind of CPU with
     the same number of threads, give the committed records exactly. A change that moves
     any number must say so and re-make the committed runs."""
-    full = results.full_run("lenet_300_100-mnist1d-paper")
+    full = full_runs.full_run("lenet_300_100-mnist1d-paper")
     prov = full.config["provenance"]
     here = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     if prov["device_name"] != here:
         pytest.skip(f"the committed run was made on {prov['device_name']!r}; this is {here!r}")
-    probe = results.kernel_probe()
+    probe = device.kernel_probe()
     if probe in ROUNDS_UNLIKE_THE_MNIST1D_RUN:
         pytest.skip(f"this machine's kernels (probe {probe}) round unlike those of the machine that made the run "
                     f"({ROUNDS_UNLIKE_THE_MNIST1D_RUN[probe]}); the reference run below guards reproduction here")
     before = torch.get_num_threads()
     torch.set_num_threads(prov["cpu_threads"])  # which networks share a group follows the thread count
     try:
-        again = imp.run_imp("lenet_300_100", "mnist1d", "paper", rounds=2, trials=5, seed=full.config["seed"],
+        again = iterative.run_imp("lenet_300_100", "mnist1d", "paper", rounds=2, trials=5, seed=full.config["seed"],
                             controls=full.config["controls"], data=mnist1d, device="cpu")
     finally:
         torch.set_num_threads(before)
@@ -126,7 +129,7 @@ def make_reference(mnist1d_data) -> None:
     ``python -c "from tests.test_house import make_reference; make_reference(None)"``."""
     import gzip
 
-    res = imp.run_imp(**REFERENCE_RUN, data=mnist1d_data, device="cpu")
+    res = iterative.run_imp(**REFERENCE_RUN, data=mnist1d_data, device="cpu")
     REFERENCE.parent.mkdir(exist_ok=True)
     REFERENCE.write_bytes(gzip.compress(json.dumps(res.to_json(), separators=(",", ":")).encode(), 9, mtime=0))
 
@@ -138,22 +141,22 @@ def test_a_reference_run_reproduces_bit_for_bit_where_the_kernels_round_alike(mn
     share them."""
     ref = results.load_results(REFERENCE)
     recorded = ref.config["provenance"]["kernel_probe"]
-    if recorded != results.kernel_probe():
+    if recorded != device.kernel_probe():
         pytest.skip(f"the reference was made where the kernel probe is {recorded}; here it is "
-                    f"{results.kernel_probe()}")
+                    f"{device.kernel_probe()}")
     before = torch.get_num_threads()
     torch.set_num_threads(ref.config["provenance"]["cpu_threads"])
     try:
-        again = imp.run_imp(**REFERENCE_RUN, data=mnist1d, device="cpu")
+        again = iterative.run_imp(**REFERENCE_RUN, data=mnist1d, device="cpu")
     finally:
         torch.set_num_threads(before)
     assert json.loads(json.dumps(again.runs)) == ref.runs
 
 
 def test_the_kernel_probe_is_recorded_and_stable():
-    assert results.kernel_probe() == results.kernel_probe()
-    assert len(results.kernel_probe()) == 16
-    assert results.provenance("cpu")["kernel_probe"] == results.kernel_probe()
+    assert device.kernel_probe() == device.kernel_probe()
+    assert len(device.kernel_probe()) == 16
+    assert device.provenance("cpu")["kernel_probe"] == device.kernel_probe()
 
 
 def test_the_fashion_mnist_paper_preset_is_the_papers_lenet():

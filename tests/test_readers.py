@@ -16,9 +16,9 @@ import torch
 import yaml
 
 import lt_helpers
-from lt_helpers import book, results, train
+from lt_helpers import book, device, full_runs, results, train
 from lt_helpers.errors import LTError
-from lt_helpers.imp import run_imp
+from lt_helpers.iterative import run_imp
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
@@ -107,7 +107,7 @@ def test_a_chapter_carries_its_device_into_every_run(monkeypatch, tmp_path):
 
 def test_the_environment_is_read_at_the_edges_only(monkeypatch):
     monkeypatch.setenv("LT_DEVICE", "cuda")
-    assert train.resolve_device("cpu").type == "cpu"  # an explicit device wins below book.setup and the CLI
+    assert device.resolve_device("cpu").type == "cpu"  # an explicit device wins below book.setup and the CLI
 
 
 def test_every_results_json_says_where_it_came_from(tmp_path, mnist1d):
@@ -124,13 +124,13 @@ def test_every_results_json_says_where_it_came_from(tmp_path, mnist1d):
     assert json.loads((tmp_path / "results.json").read_text())["config"]["provenance"]["wall_time_s"] > spent
 
 
-@pytest.mark.parametrize("name", list(results.FULL_RUNS))
+@pytest.mark.parametrize("name", list(full_runs.FULL_RUNS))
 def test_committed_full_runs_ship_with_the_package(name):
-    full = results.full_run(name)
+    full = full_runs.full_run(name)
     assert full.config["trials"] == 5 and len(full.runs) >= 5 * full.config["rounds"]
     prov = full.config["provenance"]
     assert prov["wall_time_s"] > 0 and prov["lt_helpers"] and prov["device_name"]
-    words = results.FULL_RUNS[name].split()
+    words = full_runs.FULL_RUNS[name].split()
     for option, value in zip(words, words[1:]):  # the recorded command made this run
         if option[2:] in ("model", "dataset", "preset", "trials", "rounds"):
             assert str(full.config[option[2:]]) == value, option
@@ -142,11 +142,11 @@ def test_committed_full_runs_ship_with_the_package(name):
 def test_a_full_run_ships_its_masks_bit_for_bit(tmp_path, mnist1d):
     """write_full_run packs every mask of a run in WITH_MASKS (a bit per weight); full_run
     gives them back exactly, with the records."""
-    name = results.WITH_MASKS[0]
+    name = full_runs.WITH_MASKS[0]
     run_imp("lenet_300_100", "mnist1d", "smoke", rounds=3, trials=2, controls=(), data=mnist1d,
             hyper={"iterations": 20}, out=tmp_path / "run", device="cpu")
-    results.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
-    again, made = results.full_run(name, folder=tmp_path), results.load_results(tmp_path / "run")
+    full_runs.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
+    again, made = full_runs.full_run(name, folder=tmp_path), results.load_results(tmp_path / "run")
     assert sorted(again.masks) == sorted(made.masks) and len(again.masks) == 2 * 4  # rounds 0-3, the last one pruned
     for key, mask in made.masks.items():
         assert list(again.masks[key]) == list(mask)
@@ -155,7 +155,7 @@ def test_a_full_run_ships_its_masks_bit_for_bit(tmp_path, mnist1d):
     assert again.runs == json.loads(json.dumps(made.runs))
     (tmp_path / "run" / "state.pt").unlink()
     with pytest.raises(LTError, match="no state.pt"):
-        results.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
+        full_runs.write_full_run(tmp_path / "run" / "results.json", name, folder=tmp_path)
 
 
 @pytest.mark.slow
@@ -165,9 +165,9 @@ def test_the_wheel_carries_the_full_runs(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     wheel = next(tmp_path.glob("lt_helpers-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for name in results.FULL_RUNS:
+    for name in full_runs.FULL_RUNS:
         assert f"lt_helpers/full_runs/{name}.json.gz" in names
-    for name in results.WITH_MASKS:
+    for name in full_runs.WITH_MASKS:
         assert f"lt_helpers/full_runs/{name}.masks.npz" in names
 
 
@@ -244,9 +244,9 @@ def test_chapters_link_terms_to_the_glossary_where_they_first_appear(notebook):
     """Plain Markdown links to the published glossary (they work in Colab; the book's build
     points them at its own page), to terms that exist, at the first mention in the prose
     (headings, code, bold text and other links do not count as a mention)."""
-    from lt_helpers import site
+    from lt_helpers import links as lt_links
 
-    anchors = {site.anchor(t) for t in glossary_terms()}
+    anchors = {lt_links.anchor(t) for t in glossary_terms()}
     prose = [text(c) for c in cells(notebook) if c["cell_type"] == "markdown"
              and not text(c).startswith(("**Figure", "**Exercise"))]  # captions and exercises are not prose
     links = [(m.group(1), m.group(2), k, m.start()) for k, s in enumerate(prose) for m in _LINK.finditer(s)
@@ -254,7 +254,7 @@ def test_chapters_link_terms_to_the_glossary_where_they_first_appear(notebook):
     assert len(links) >= 8, f"{notebook.name}: {len(links)} glossary links"
     for shown, url, k, at in links:
         page, _, anchor = url.partition("#")
-        assert page == f"{site.BOOK}/{site.GLOSSARY}.html" and anchor in anchors, f"{notebook.name}: {url}"
+        assert page == f"{lt_links.BOOK}/{lt_links.GLOSSARY}.html" and anchor in anchors, f"{notebook.name}: {url}"
         earlier = "\n".join(_PROTECTED.sub(" ", s) for s in prose[:k] + [prose[k][:at]])
         assert not re.search(rf"(?<![\w-]){re.escape(shown)}(?![\w-])", earlier, re.I), \
             f"{notebook.name}: '{shown}' appears before its glossary link"

@@ -13,7 +13,7 @@ ENV = {**os.environ, "LT_PROGRESS": "0", "LT_DEVICE": "cpu"}
 
 
 def test_grid_is_the_product():
-    from lt_helpers.sweep import grid, task_name
+    from lt_helpers.tools.sweep import grid, task_name
 
     specs = grid(["lenet_300_100"], ["mnist1d", "mnist"], ["smoke"], [0, 1], ["random_reinit"])
     assert len(specs) == 4
@@ -22,7 +22,7 @@ def test_grid_is_the_product():
 
 @pytest.mark.slow
 def test_sweep_on_local_ray_resumes_each_task(tmp_path):
-    from lt_helpers.imp import run_imp
+    from lt_helpers.iterative import run_imp
 
     out = tmp_path / "sweep"
     # A task that was interrupted after its first round: the sweep must resume it, not redo it.
@@ -49,7 +49,7 @@ def test_sweep_rejects_unknown_names(tmp_path):
 def test_the_grid_is_checked_whole_before_ray_starts(tmp_path):
     """A bad value for every task (rounds 0) is one line before Ray starts, not remote
     tracebacks retried three times; duplicate seeds are one task, not two writers of one folder."""
-    from lt_helpers.sweep import grid
+    from lt_helpers.tools.sweep import grid
 
     assert len(grid(["lenet_300_100"], ["mnist1d"], ["smoke"], [0, 0, 1], ["ticket", "ticket"])) == 2
     res = subprocess.run([sys.executable, "-m", "lt_helpers", "sweep", "--rounds", "0", "--out", str(tmp_path / "s")],
@@ -59,8 +59,10 @@ def test_the_grid_is_checked_whole_before_ray_starts(tmp_path):
 
 
 def test_a_task_failing_on_its_input_is_reported_not_retried(tmp_path):
-    from lt_helpers import sweep
+    from lt_helpers.tools import sweep
 
-    failed = sweep.run_task(dict(model="lenet_300_100", dataset="mnist", preset="smoke", seed=0, condition="ticket"),
-                            str(tmp_path), {"data_root": str(tmp_path / "empty"), "hyper": {"iterations": 10}})
+    from lt_helpers.experiment import Experiment
+
+    task = Experiment.of("lenet_300_100", "mnist", "smoke", controls=(), hyper={"iterations": 10})
+    failed = sweep.run_task(task, str(tmp_path), {"data_root": str(tmp_path / "empty")})
     assert failed[0]["error"].startswith("lenet_300_100-mnist-smoke-seed0-ticket: ")

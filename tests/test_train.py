@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from lt_helpers import batches, masks, models, optim, parallel, train
+from lt_helpers import batches, device, masks, models, optim, parallel, train
 from lt_helpers.errors import LTError
 from lt_helpers.masks import Mask
 
@@ -168,8 +168,8 @@ def test_cuda_request_without_gpu_is_explained(monkeypatch):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(LTError, match="no GPU"):
-        train.resolve_device("cuda")
-    assert train.resolve_device("auto").type == "cpu"
+        device.resolve_device("cuda")
+    assert device.resolve_device("auto").type == "cpu"
 
 
 def test_bf16_autocast_trains_close_to_fp32(mnist1d):

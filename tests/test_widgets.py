@@ -7,10 +7,10 @@ def test_explorers_draw_a_figure_when_static(mnist1d, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lt_helpers import imp, widgets
+    from lt_helpers import iterative, widgets
 
     monkeypatch.setenv("LT_STATIC", "1")
-    res = imp.run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d,
+    res = iterative.run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=1, data=mnist1d,
                       hyper={"iterations": 20, "eval_every": 10})
     for explorer in (widgets.survivors_explorer, widgets.init_vs_final_explorer):
         plt.close("all")

@@ -33,7 +33,7 @@ unless ``--skip-chapter``.
 Each measurement is repeated (``--repeats``, interleaved across methods) and the best
 time is kept, so noise from a shared machine does not favour one method.
 
-Run: ``python -m lt_helpers.bench [--device cuda] [--steps 300] [--repeats 3] [--bf16]
+Run: ``python -m lt_helpers.tools.bench [--device cuda] [--steps 300] [--repeats 3] [--bf16]
 [--conv] [--precision fp32|bf16] [--skip-chapter]``.
 """
 
@@ -47,10 +47,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import imp, masks, models, presets
-from .data import MEAN_STD, Data, DatasetUnavailable, load, normalize
-from .hparams import Hyper
-from .train import GROUPS, resolve_device, train
+from .. import iterative, masks, models, presets
+from ..data import MEAN_STD, Data, DatasetUnavailable, load, normalize
+from ..hparams import Hyper
+from ..device import resolve_device
+from ..train import GROUPS, train
 
 
 class PerExampleDataset(torch.utils.data.Dataset):
@@ -241,7 +242,7 @@ def _cifar_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
 
 def main(argv=None) -> int:
     """Print the benchmark table (``make bench``); return the exit status."""
-    p = argparse.ArgumentParser(prog="python -m lt_helpers.bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lt_helpers.tools.bench", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="auto")
     p.add_argument("--steps", type=int, default=300,
                    help="timed steps per measurement (at least 20; for K > 1 a quarter, at least 50; "
@@ -304,7 +305,7 @@ def main(argv=None) -> int:
             print(line, flush=True)
     if not args.skip_chapter:
         t = time.perf_counter()
-        imp.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),
+        iterative.run_imp("lenet_300_100", "mnist1d", "paper", trials=5, controls=("random_reinit",),
                     data=m1d, progress=False, hyper={"precision": args.precision})
         paper = presets.get("lenet_300_100", "mnist1d", "paper")
         print(f"\nchapter 3, full MNIST-1D experiment (paper preset: 5 trials, ticket + random reinit, "

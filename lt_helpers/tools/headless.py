@@ -17,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
+CHAPTERS = Path(__file__).resolve().parents[2] / "chapters"
 
 
 def run_chapters(out, preset: str = "quick", dataset: str = "auto", *, trials: int | None = None,

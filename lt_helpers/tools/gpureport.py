@@ -1,12 +1,12 @@
 """The paper's scale on one device, measured: ``make gpu-report``.
 
-``python -m lt_helpers.gpureport [--tiny] [--out results/gpu]`` measures, side by side in
+``python -m lt_helpers.tools.gpureport [--tiny] [--out results/gpu]`` measures, side by side in
 one run, and writes ``<out>/<device-name>.json`` and ``<out>/<device-name>.md`` (a table the
 appendix can include):
 
 * **steps**: ms per training step *per network* for LeNet-300-100 on MNIST-shaped data, the
   MNIST-1D MLP and Conv-2 on CIFAR-shaped images: the plain ``torch.nn`` + ``DataLoader``
-  reference of :mod:`lt_helpers.bench`, lt_helpers with 1, 8 and 32 networks batched, in
+  reference of :mod:`lt_helpers.tools.bench`, lt_helpers with 1, 8 and 32 networks batched, in
   fp32 (TF32 matrix units allowed on a GPU) and bf16 autocast, Conv-2 channels-last and not;
   with each row's peak GPU memory.
 * **experiments**: chapter 3's full MNIST-1D experiment (the ``paper`` preset, tickets and
@@ -33,11 +33,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, imp, presets
+from .. import __version__, iterative, presets
 from .bench import lt_step_ms, random_tickets, reference_step_ms
-from .data import Data, load, normalize
-from .hparams import Hyper
-from .train import resolve_device, train
+from ..data import Data, load, normalize
+from ..hparams import Hyper
+from ..device import resolve_device
+from ..train import train
 
 
 def _random_data(name: str, shape: tuple[int, ...], sizes: tuple[int, int, int], device) -> tuple:
@@ -117,7 +118,7 @@ def experiment_rows(device, tiny: bool) -> list[dict]:
     m1d = load("mnist1d", device=device)
     ch3 = presets.get("lenet_300_100", "mnist1d", preset)
     t = time.perf_counter()
-    _, peak = _measured(device, lambda: imp.run_imp("lenet_300_100", "mnist1d", preset, trials=trials, data=m1d,
+    _, peak = _measured(device, lambda: iterative.run_imp("lenet_300_100", "mnist1d", preset, trials=trials, data=m1d,
                                                     controls=("random_reinit",), device=device, progress=False))
     rows.append(dict(name=f"chapter 3 full experiment (MNIST-1D, preset {preset})", networks=2 * trials,
                      iterations=ch3.hp.iterations, levels=ch3.rounds, wall_s=round(time.perf_counter() - t, 1),
@@ -155,7 +156,7 @@ def markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     """Run the report, write its JSON and Markdown, return the exit status."""
-    p = argparse.ArgumentParser(prog="python -m lt_helpers.gpureport", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lt_helpers.tools.gpureport", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="auto")
     p.add_argument("--tiny", action="store_true", help="a few steps of every row: checks the command, on a CPU too")
     p.add_argument("--out", default="results/gpu", help="folder for <device-name>.json and .md")
@@ -169,7 +170,7 @@ def main(argv=None) -> int:
     print(f"{name}, torch {torch.__version__}{', tiny' if args.tiny else ''}", flush=True)
     started = time.perf_counter()
     report = dict(device=name, date=date.today().isoformat(), torch=torch.__version__, version=__version__,
-                  tiny=args.tiny, command="python -m lt_helpers.gpureport" + (" --tiny" if args.tiny else ""),
+                  tiny=args.tiny, command="python -m lt_helpers.tools.gpureport" + (" --tiny" if args.tiny else ""),
                   steps=step_rows(device, args.tiny), experiments=experiment_rows(device, args.tiny))
     report["wall_s"] = round(time.perf_counter() - started, 1)
     out = Path(args.out)

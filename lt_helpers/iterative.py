@@ -34,28 +34,33 @@ import math
 import time
 import zlib
 from contextlib import nullcontext
-from dataclasses import replace
 from numbers import Integral
 from pathlib import Path
 
 import torch
 
-from . import __version__, presets
+from . import __version__
 from .data import Data, load
-from .errors import LTError, check_choice
-from .hparams import Hyper
-from .masks import SCOPES, Mask, layer_rates, magnitude_prune, prune_to_density
+from .device import provenance, resolve_device
+from .errors import LTError
+from .experiment import CONTROLS, Experiment  # noqa: F401 (CONTROLS: this module's API too)
+from .masks import Mask, layer_rates, magnitude_prune, prune_to_density
 from .models import build
-from .results import Results, ResultsError, at_end, load_results, provenance  # noqa: F401 (imp's API too)
-from .store import check_writable, controls_at, hold, resume, save
-from .train import GROUPS, resolve_device, train
-
-CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
+from .results import Results, ResultsError, at_end, load_results  # noqa: F401 (this module's API too)
+from .store import check_writable, hold, resume, save
+from .train import GROUPS, train
 
 
 def seed_for(*parts) -> int:
-    """A stable 31-bit seed for a tuple like ``(seed, trial, round, 'reinit')``."""
+    """A stable 31-bit seed for a tuple like ``(seed, trial, round, 'reinit')``: the book's one
+    seeding scheme (every chapter derives its seeds this way)."""
     return zlib.crc32("/".join(map(str, parts)).encode()) & 0x7FFFFFFF
+
+
+def initial_weights(model: str, data: Data, seed: int) -> dict:
+    """The initial weights θ0 of one ``model`` network for ``data``'s inputs and classes, drawn
+    from ``seed`` (e.g. ``seed_for(seed, trial, 'init')``, what :func:`run` uses for a trial)."""
+    return build(model, data.input_shape, data.num_classes, seeds=[seed]).get_copy(0)
 
 
 def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str = "quick", *,
@@ -64,7 +69,8 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             batched: bool = True, max_copies: int = 32, progress: bool | None = None,
             hyper: dict | None = None, rewind: int = 0, rates: dict | None = None,
             scope: str | None = None, groups: int = GROUPS, control_rounds=None) -> Results:
-    """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network).
+    """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network):
+    :func:`run` of the :class:`~lt_helpers.experiment.Experiment` these keywords describe.
 
     ``hyper`` overrides preset hyperparameters (e.g. ``{'iterations': 2000}``). With
     ``out``, results go to ``out/results.json`` and a rerun resumes from there.
@@ -76,23 +82,34 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
     part of the experiment, so the same seed gives the same records on any machine.
     ``control_rounds``: the rounds (1 to ``rounds - 1``) at which the controls train; default every one.
     """
-    cfg, hp, rounds, trials, controls = _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind,
-                                                 rates, scope, max_copies, groups)
-    control_rounds = _checked_control_rounds(control_rounds, rounds, controls)
-    dev = resolve_device(device)
-    data = data.to(dev) if data is not None else load(dataset, data_root=data_root, device=dev)
-    if data.name != dataset:
-        raise LTError(f"data holds {data.name!r} but dataset={dataset!r}")
+    experiment = Experiment.of(model, dataset, preset, rounds=rounds, trials=trials, controls=controls,
+                               control_rounds=control_rounds, seed=seed, hyper=hyper, rates=rates, scope=scope,
+                               rewind=rewind, groups=groups)
+    return run(experiment, out=out, device=device, data_root=data_root, data=data, batched=batched,
+               max_copies=max_copies, progress=progress)
+
+
+def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data: Data | None = None,
+        batched: bool = True, max_copies: int = 32, progress: bool | None = None) -> Results:
+    """Run ``experiment``: every round from the first one not yet in ``out`` (if given) to the
+    last, saving after each. ``data``: already loaded (else loaded from ``data_root``);
+    ``batched=False`` trains networks one at a time (slower; for checks); ``max_copies``
+    bounds how many networks train as one batched model."""
+    if isinstance(max_copies, bool) or not isinstance(max_copies, Integral) or max_copies < 1:
+        raise LTError(f"max_copies must be at least 1, got {max_copies}")
+    exp, dev = experiment, resolve_device(device)
+    data = data.to(dev) if data is not None else load(exp.dataset, data_root=data_root, device=dev)
+    if data.name != exp.dataset:
+        raise LTError(f"data holds {data.name!r} but dataset={exp.dataset!r}")
     out = Path(out) if out is not None else None
     if out is not None:  # only once the inputs and the data have been checked: a failed start writes nothing
         check_writable(out)
     with hold(out) if out is not None else nullcontext():  # one writer per folder
-        config = dict(model=model, dataset=dataset, preset=preset, rounds=rounds, trials=trials,
-                      controls=list(controls), seed=int(seed), hyper=hp.to_dict(), rates=cfg.rates,
-                      scope=cfg.scope, rewind=int(rewind), groups=int(groups), device=str(dev),
-                      batched=bool(batched), version=__version__, provenance=provenance(dev))
-        if control_rounds is not None:  # only when asked, so earlier runs' records keep their exact config
-            config["control_rounds"] = control_rounds
+        config = exp.config()
+        asked = config.pop("control_rounds", None)  # stored last, as runs made before it have their config
+        config.update(device=str(dev), batched=bool(batched), version=__version__, provenance=provenance(dev))
+        if asked is not None:
+            config["control_rounds"] = asked
         results = Results(config)
         spent = 0.0  # seconds, over this run and the ones it resumes
         if out is not None and (out / "results.json").exists():
@@ -100,14 +117,13 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
             spent = results.config["provenance"]["wall_time_s"]
         started = time.perf_counter()
 
-        net = build(model, data.input_shape, data.num_classes)
-        for t in range(trials):
-            results.theta0[t] = build(model, data.input_shape, data.num_classes,
-                                      seeds=[seed_for(seed, t, "init")]).get_copy(0)
+        net = build(exp.model, data.input_shape, data.num_classes)
+        for t in range(exp.trials):
+            results.theta0[t] = initial_weights(exp.model, data, seed_for(exp.seed, t, "init"))
             results.masks.setdefault((t, 0), Mask.ones_like(net))
 
         first = 1 + max((r["round"] for r in results.runs), default=-1)
-        for rnd in range(first, rounds):
+        for rnd in range(first, exp.rounds):
             run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress)
             results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
             if out is not None:
@@ -121,13 +137,13 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     ticket (mask ``results.masks[(trial, rnd)]``, survivors reset to θ0) and each control
     at the same sparsity, all as one batched model; add a record per trained network to
     ``results.runs``; prune each trained ticket to the next level's mask."""
-    cfg, seed = results.config, results.config["seed"]
-    model, hp = cfg["model"], Hyper(**cfg["hyper"])
+    exp = Experiment.from_config(results.config)
+    model, seed = exp.model, exp.seed
     net = build(model, data.input_shape, data.num_classes)
-    fresh = lambda *why: build(model, data.input_shape, data.num_classes, seeds=[seed_for(seed, *why)]).get_copy(0)
-    controls = controls_at(cfg, rnd)  # none in the dense round; control_rounds may leave others out
+    fresh = lambda *why: initial_weights(model, data, seed_for(seed, *why))
+    controls = exp.controls_at(rnd)  # none in the dense round; control_rounds may leave others out
     jobs = []  # (trial, condition, initial weights, mask)
-    for t in range(cfg["trials"]):
+    for t in range(exp.trials):
         mask, theta0 = results.masks[(t, rnd)], results.reset_weights(t)
         jobs.append((t, "ticket", theta0, mask))
         if "random_reinit" in controls:
@@ -141,70 +157,20 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     trained = []
     for start in range(0, len(jobs), max_copies):
         chunk = jobs[start:start + max_copies]
-        trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], hp,
+        trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], exp.hyper,
                          seeds=[seed_for(seed, t, rnd, cond, "data") for t, cond, _, _ in chunk],
-                         batched=batched, progress=progress, groups=cfg.get("groups", GROUPS),
-                         snapshot_at=cfg["rewind"] if rnd == 0 and cfg["rewind"] else None,
-                         desc=f"round {rnd + 1}/{cfg['rounds']} ({len(jobs)} networks)")
-    rates = layer_rates(net, cfg["rates"])
-    for (t, cond, start, mask), run in zip(jobs, trained):
-        results.runs.append(_record(t, rnd, cond, mask, run, start))
+                         batched=batched, progress=progress, groups=exp.groups,
+                         snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None,
+                         desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
+    rates = layer_rates(net, exp.rates)
+    for (t, cond, start, mask), trained_net in zip(jobs, trained):
+        results.runs.append(record(t, rnd, cond, mask, trained_net, start))
         if cond == "ticket":
-            results.masks[(t, rnd + 1)] = magnitude_prune(run.weights, mask, rates, cfg["scope"])
+            results.masks[(t, rnd + 1)] = magnitude_prune(trained_net.weights, mask, rates, exp.scope)
             if rnd == 0:
-                results.dense[t] = {n: run.weights[n] for n in net.prunable}
-                if run.snapshot is not None:
-                    results.rewound[t] = run.snapshot
-
-
-def _checked(model, dataset, preset, rounds, trials, controls, hyper, rewind, rates, scope, max_copies, groups):
-    """The preset with the caller's overrides, every argument checked: (preset,
-    hyperparameters, rounds, trials, controls)."""
-    cfg = presets.get(model, dataset, preset)
-    if rates is not None:
-        cfg = replace(cfg, rates=dict(rates))
-    if scope is not None:
-        check_choice("pruning scope", scope, SCOPES)
-        cfg = replace(cfg, scope=scope)
-    if hyper is not None and not isinstance(hyper, dict):
-        raise LTError(f"hyper must be a dict of hyperparameters such as {{'iterations': 2000}}, got {hyper!r}")
-    hp = Hyper.checked({**cfg.hp.to_dict(), **(hyper or {})})
-    rounds = cfg.rounds if rounds is None else rounds
-    trials = cfg.trials if trials is None else trials
-    if isinstance(controls, str):
-        raise LTError(f"controls must be a list of names, such as [{controls!r}], not the string {controls!r}")
-    controls = tuple(controls or ())
-    for name, value in (("rounds", rounds), ("trials", trials), ("groups", groups), ("max_copies", max_copies)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise LTError(f"{name} must be an integer, got {value!r}")
-    if int(rounds) < 1:
-        raise LTError(f"rounds must be at least 1 (round 0 is the dense network), got {rounds}")
-    if int(trials) < 1:
-        raise LTError(f"trials must be at least 1, got {trials}")
-    unknown = set(controls) - set(CONTROLS)
-    if unknown:
-        raise LTError(f"unknown control(s) {sorted(unknown)}; choose from {', '.join(CONTROLS)}")
-    if isinstance(rewind, bool) or not isinstance(rewind, Integral) or not 0 <= rewind < hp.iterations:
-        raise LTError(f"rewind must be an iteration in [0, {hp.iterations}) (0 resets to θ0), got {rewind}")
-    if max_copies < 1:
-        raise LTError(f"max_copies must be at least 1, got {max_copies}")
-    if int(groups) < 1:
-        raise LTError(f"groups must be at least 1, got {groups}")
-    return cfg, hp, int(rounds), int(trials), controls
-
-
-def _checked_control_rounds(control_rounds, rounds: int, controls) -> list[int] | None:
-    """``control_rounds`` as a sorted list of distinct rounds in 1 … rounds - 1 (None: every round)."""
-    if control_rounds is None:
-        return None
-    picked = sorted({int(r) for r in control_rounds})
-    outside = [r for r in picked if not 1 <= r < rounds]
-    if outside or not picked:
-        raise LTError(f"control_rounds must name rounds from 1 to {rounds - 1} (round 0 is the dense network, "
-                      f"which has no controls), got {list(control_rounds)}")
-    if not controls:
-        raise LTError("control_rounds says where the controls train, but no controls were asked for")
-    return picked
+                results.dense[t] = {n: trained_net.weights[n] for n in net.prunable}
+                if trained_net.snapshot is not None:
+                    results.rewound[t] = trained_net.snapshot
 
 
 def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> tuple[dict, Mask]:
@@ -227,8 +193,11 @@ def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> 
     return weights, mask
 
 
-def _record(trial, rnd, condition, mask: Mask, run, start: dict) -> dict:
-    # How far training moved the kept weights from where they started (mean |w_final - w_start|).
+def record(trial: int, rnd: int, condition: str, mask: Mask, run, start: dict) -> dict:
+    """The record of one trained network, as ``results.json`` holds it: which (trial, round,
+    condition), how sparse, how far training moved its kept weights from ``start`` (mean
+    absolute change), its early stop and accuracies, its learning curve; ``run`` is what
+    :func:`lt_helpers.train.train` returned for it."""
     moved = sum(float((run.weights[n] - start[n])[m].abs().sum()) for n, m in mask.items())
     # A network whose loss became NaN or infinite diverged: flagged (only then, so other records keep their
     # exact form), its numbers blanked where the records are read (Results.frame) and written (save)

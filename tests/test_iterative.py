@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from lt_helpers import imp
+from lt_helpers import iterative
 from lt_helpers.errors import LTError
 
 SMOKE = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", hyper={"iterations": 60, "eval_every": 20})
@@ -12,7 +12,7 @@ REQUIRED = {"trial", "round", "condition", "percent_remaining", "layer_density",
 
 
 def _run(mnist1d, **kw):
-    return imp.run_imp(**{**SMOKE, **kw}, data=mnist1d)
+    return iterative.run_imp(**{**SMOKE, **kw}, data=mnist1d)
 
 
 def test_results_json_contract(mnist1d, tmp_path):
@@ -53,7 +53,7 @@ def test_resume_equals_uninterrupted(mnist1d, tmp_path):
 
 def test_crash_mid_run_loses_nothing_finished(mnist1d, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = imp.train
+    real = iterative.train
 
     def crashing(*a, **k):
         calls["n"] += 1
@@ -61,15 +61,15 @@ def test_crash_mid_run_loses_nothing_finished(mnist1d, tmp_path, monkeypatch):
             raise RuntimeError("power cut")
         return real(*a, **k)
 
-    monkeypatch.setattr(imp, "train", crashing)
+    monkeypatch.setattr(iterative, "train", crashing)
     with pytest.raises(RuntimeError):
         _run(mnist1d, rounds=4, trials=1, out=tmp_path)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert {r["round"] for r in saved["runs"]} == {0, 1}
-    monkeypatch.setattr(imp, "train", real)
+    monkeypatch.setattr(iterative, "train", real)
     calls["n"] = 0
     seen = []
-    monkeypatch.setattr(imp, "train", lambda *a, **k: seen.append(1) or real(*a, **k))
+    monkeypatch.setattr(iterative, "train", lambda *a, **k: seen.append(1) or real(*a, **k))
     finished = _run(mnist1d, rounds=4, trials=1, out=tmp_path)
     assert len(seen) == 2  # only rounds 2 and 3 were trained again
     assert {r["round"] for r in finished.runs} == {0, 1, 2, 3}
@@ -78,7 +78,7 @@ def test_crash_mid_run_loses_nothing_finished(mnist1d, tmp_path, monkeypatch):
 
 def test_corrupt_results_are_reported_and_left_alone(mnist1d, tmp_path):
     (tmp_path / "results.json").write_text("{not json")
-    with pytest.raises(imp.ResultsError, match="not a valid results file"):
+    with pytest.raises(iterative.ResultsError, match="not a valid results file"):
         _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     assert (tmp_path / "results.json").read_text() == "{not json"
 
@@ -95,7 +95,7 @@ def test_a_gap_in_the_records_is_refused_not_resumed_around(mnist1d, tmp_path):
         change(broken["runs"])
         (tmp_path / "results.json").write_text(json.dumps(broken))
         before = (tmp_path / "results.json").read_text()
-        with pytest.raises(imp.ResultsError, match=f"is incomplete: {message}"):
+        with pytest.raises(iterative.ResultsError, match=f"is incomplete: {message}"):
             _run(mnist1d, rounds=4, trials=2, out=tmp_path)
         assert (tmp_path / "results.json").read_text() == before
 
@@ -104,14 +104,14 @@ def test_a_damaged_state_file_is_one_clear_error(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     state = tmp_path / "state.pt"
     state.write_bytes(state.read_bytes()[:200])
-    with pytest.raises(imp.ResultsError, match="state.pt is damaged or not lt_helpers' state"):
+    with pytest.raises(iterative.ResultsError, match="state.pt is damaged or not lt_helpers' state"):
         _run(mnist1d, rounds=3, trials=1, out=tmp_path)
     assert len(state.read_bytes()) == 200
 
 
 def test_nothing_is_written_when_the_data_cannot_load(tmp_path):
     with pytest.raises(LTError):
-        imp.run_imp("lenet_300_100", "mnist", "smoke", out=tmp_path / "out", data_root=tmp_path / "empty",
+        iterative.run_imp("lenet_300_100", "mnist", "smoke", out=tmp_path / "out", data_root=tmp_path / "empty",
                     hyper={"iterations": 10})
     assert not (tmp_path / "out").exists()
 
@@ -125,7 +125,7 @@ def test_a_second_writer_on_one_folder_is_refused_and_a_killed_one_leaves_no_loc
         "time.sleep(60)"), str(tmp_path / ".lock")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(imp.ResultsError, match="another process is writing"):
+        with pytest.raises(iterative.ResultsError, match="another process is writing"):
             _run(mnist1d, rounds=2, trials=1, out=tmp_path)
         assert not (tmp_path / "results.json").exists()
     finally:
@@ -137,7 +137,7 @@ def test_a_second_writer_on_one_folder_is_refused_and_a_killed_one_leaves_no_loc
 
 def test_a_state_file_not_ours_is_not_replaced(mnist1d, tmp_path):
     (tmp_path / "state.pt").write_bytes(b"someone else's checkpoint")
-    with pytest.raises(imp.ResultsError, match="state.pt was not written by lt_helpers"):
+    with pytest.raises(iterative.ResultsError, match="state.pt was not written by lt_helpers"):
         _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     assert (tmp_path / "state.pt").read_bytes() == b"someone else's checkpoint"
 
@@ -145,7 +145,7 @@ def test_a_state_file_not_ours_is_not_replaced(mnist1d, tmp_path):
 def test_results_from_another_experiment_are_refused(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     before = (tmp_path / "results.json").read_text()
-    with pytest.raises(imp.ResultsError, match="different experiment.*seed"):
+    with pytest.raises(iterative.ResultsError, match="different experiment.*seed"):
         _run(mnist1d, rounds=2, trials=1, seed=7, out=tmp_path)
     assert (tmp_path / "results.json").read_text() == before
 
@@ -218,7 +218,7 @@ def test_unwritable_output_folder(mnist1d, tmp_path):
 
 def test_load_results_roundtrip(mnist1d, tmp_path):
     res = _run(mnist1d, rounds=2, trials=1, out=tmp_path)
-    back = imp.load_results(tmp_path)
+    back = iterative.load_results(tmp_path)
     assert back.runs == json.loads(json.dumps(res.runs))
     assert set(back.masks) == set(res.masks)
 
@@ -254,7 +254,7 @@ def _ticket_setup():
 
 def test_random_prune_keeps_per_layer_densities_exactly():
     theta0, fresh, mask = _ticket_setup()
-    w, m = imp.control("random_prune", theta0, mask, fresh, seed=3)
+    w, m = iterative.control("random_prune", theta0, mask, fresh, seed=3)
     assert {n: int(v.sum()) for n, v in m.items()} == {n: int(v.sum()) for n, v in mask.items()}
     assert not torch.equal(m["layers.0.weight"], mask["layers.0.weight"])  # other positions
     assert torch.equal(w["layers.0.weight"], theta0["layers.0.weight"])  # the ticket's initial values
@@ -262,7 +262,7 @@ def test_random_prune_keeps_per_layer_densities_exactly():
 
 def test_shuffle_keeps_each_layers_multiset_of_values():
     theta0, fresh, mask = _ticket_setup()
-    w, m = imp.control("shuffle", theta0, mask, fresh, seed=3)
+    w, m = iterative.control("shuffle", theta0, mask, fresh, seed=3)
     assert m is mask
     for name, keep in mask.items():
         assert torch.equal(torch.sort(w[name][keep]).values, torch.sort(theta0[name][keep]).values)
@@ -271,7 +271,7 @@ def test_shuffle_keeps_each_layers_multiset_of_values():
 
 def test_sign_reinit_keeps_signs_and_mask_with_new_magnitudes():
     theta0, fresh, mask = _ticket_setup()
-    w, m = imp.control("sign_reinit", theta0, mask, fresh, seed=3)
+    w, m = iterative.control("sign_reinit", theta0, mask, fresh, seed=3)
     assert m is mask
     for name, keep in mask.items():
         assert torch.equal(torch.sign(w[name][keep]), torch.sign(theta0[name][keep]))
@@ -279,9 +279,9 @@ def test_sign_reinit_keeps_signs_and_mask_with_new_magnitudes():
 
 
 def test_all_controls_run_at_the_tickets_sparsity(mnist1d):
-    res = _run(mnist1d, rounds=2, trials=1, controls=imp.CONTROLS)
+    res = _run(mnist1d, rounds=2, trials=1, controls=iterative.CONTROLS)
     level = {r["condition"]: r["percent_remaining"] for r in res.runs if r["round"] == 1}
-    assert set(level) == {"ticket", *imp.CONTROLS}
+    assert set(level) == {"ticket", *iterative.CONTROLS}
     assert len(set(level.values())) == 1
 
 
@@ -299,7 +299,7 @@ def test_control_rounds_train_the_controls_only_where_asked(mnist1d, tmp_path):
         assert _agreement(every.masks[key], some.masks[key]) > 0.98, key
     reinit = lambda res: [r["percent_remaining"] for r in res.runs if r["condition"] == "random_reinit"]
     assert reinit(some) == reinit(every)[2:]  # same levels, same trials
-    with pytest.raises(imp.ResultsError, match="control_rounds"):
+    with pytest.raises(iterative.ResultsError, match="control_rounds"):
         _run(mnist1d, rounds=4, trials=2, controls=("random_reinit",), control_rounds=[1], out=tmp_path)
 
 
@@ -317,7 +317,7 @@ def test_control_rounds_bad_input(mnist1d, kw, message):
 def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d):
     """early_stop_at_end marks runs still improving when training stopped; records written
     before the field existed get it from their curves when loaded."""
-    res = imp.run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=2, controls=("random_reinit",),
+    res = iterative.run_imp("lenet_300_100", "mnist1d", "smoke", rounds=2, trials=2, controls=("random_reinit",),
                       data=mnist1d, hyper={"iterations": 30, "eval_every": 10}, out=tmp_path)
     for r in res.runs:
         assert r["early_stop_at_end"] == (r["early_stop_iteration"] == r["curve"]["iteration"][-1])
@@ -326,7 +326,7 @@ def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d)
     for r in raw["runs"]:
         del r["early_stop_at_end"]
     (tmp_path / "results.json").write_text(json.dumps(raw))
-    assert imp.load_results(tmp_path).runs == res.runs
+    assert iterative.load_results(tmp_path).runs == res.runs
 
 
 def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path):

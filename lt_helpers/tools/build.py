@@ -1,6 +1,6 @@
 """Build the book, executing only the chapters whose results could have changed.
 
-``make book`` runs ``python -m lt_helpers.build``. Jupyter Book executes the chapters
+``make book`` runs ``python -m lt_helpers.tools.build``. Jupyter Book executes the chapters
 through jupyter-cache (``execute_notebooks: cache`` in ``_config.yml``): a notebook whose
 code cells are unchanged takes its outputs from the cache, so a build after a prose-only
 edit takes seconds. What the cache cannot see is what else decides a chapter's numbers:
@@ -23,7 +23,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # lt_helpers, whose code and data the chapters run
 ENVIRONMENT = ("LT_PRESET", "LT_DATASET", "LT_TRIALS", "LT_DEVICE")
 STAMP = "lt_helpers-key.txt"
 
@@ -90,8 +90,8 @@ def build(root: Path, output: Path | None = None, say=print) -> int:
 
 
 def main(argv=None) -> int:
-    """``python -m lt_helpers.build [ROOT] [--path-output DIR]``: build, return the exit code."""
-    p = argparse.ArgumentParser(prog="python -m lt_helpers.build", description=__doc__.split("\n\n")[0])
+    """``python -m lt_helpers.tools.build [ROOT] [--path-output DIR]``: build, return the exit code."""
+    p = argparse.ArgumentParser(prog="python -m lt_helpers.tools.build", description=__doc__.split("\n\n")[0])
     p.add_argument("root", nargs="?", default=".", help="the book's folder (default: here)")
     p.add_argument("--path-output", default=None, help="build into this folder's _build (default: the book's)")
     args = p.parse_args(argv)

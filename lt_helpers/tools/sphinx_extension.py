@@ -1,0 +1,67 @@
+"""The book's Sphinx extension (``_config.yml`` lists it): every link into the published book
+becomes a link within the book being built, and every shipped full run is written into the
+built site as ``downloads/<name>.json`` and ``.csv``, beside the wheel of this version and a
+zip of every chapter notebook (:func:`write_downloads`)."""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+from pathlib import Path
+
+from docutils import nodes
+
+from ..links import BOOK
+
+
+def write_downloads(folder: Path) -> list[Path]:
+    """Write every shipped full run as ``<name>.json`` and ``<name>.csv`` into ``folder``."""
+    from ..full_runs import FULL_RUNS, full_run
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in FULL_RUNS:
+        packed = Path(__file__).parents[1] / "full_runs" / f"{name}.json.gz"
+        (folder / f"{name}.json").write_bytes(gzip.decompress(packed.read_bytes()))
+        full_run(name).frame().to_csv(folder / f"{name}.csv", index=False)
+        written += [folder / f"{name}.json", folder / f"{name}.csv"]
+    return written
+
+
+def write_bundles(root: Path, folder: Path) -> list[Path]:
+    """This version's ``lt_helpers`` wheel, built from the book in ``root``, and a zip of every
+    chapter notebook as committed (without outputs), into ``folder``: what a reader whose
+    Colab install failed, or who wants every chapter at once, downloads."""
+    import zipfile
+
+    from .. import __version__
+    from .release import notebooks_zip_name, wheel
+
+    built = wheel(root, folder)
+    bundle = folder / notebooks_zip_name()
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
+        for nb in sorted((root / "chapters").glob("*.ipynb")):
+            zf.write(nb, f"winning-tickets-{__version__}/{nb.name}")
+    return [built, bundle]
+
+
+def _local_links(app, doctree, docname) -> None:
+    for ref in doctree.findall(nodes.reference):
+        uri = ref.get("refuri", "")
+        if uri.startswith(BOOK + "/"):
+            path, _, fragment = uri[len(BOOK) + 1:].partition("#")
+            ref["refuri"] = posixpath.relpath(path, posixpath.dirname(docname) or ".") + ("#" + fragment if fragment
+                                                                                          else "")
+
+
+def _write_downloads(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        write_downloads(Path(app.outdir) / "downloads")
+        write_bundles(Path(app.srcdir), Path(app.outdir) / "downloads")
+
+
+def setup(app):
+    """Sphinx's entry point: local links after references are resolved, downloads after the build."""
+    app.connect("doctree-resolved", _local_links)
+    app.connect("build-finished", _write_downloads)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
