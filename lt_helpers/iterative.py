@@ -57,10 +57,11 @@ def seed_for(*parts) -> int:
     return zlib.crc32("/".join(map(str, parts)).encode()) & 0x7FFFFFFF
 
 
-def initial_weights(model: str, data: Data, seed: int) -> dict:
-    """The initial weights θ0 of one ``model`` network for ``data``'s inputs and classes, drawn
-    from ``seed`` (e.g. ``seed_for(seed, trial, 'init')``, what :func:`run` uses for a trial)."""
-    return build(model, data.input_shape, data.num_classes, seeds=[seed]).get_copy(0)
+def initial_weights(model: str, input_shape: tuple, seed: int, num_classes: int = 10) -> dict:
+    """The initial weights θ0 of one ``model`` network for inputs of ``input_shape``, drawn from
+    ``seed`` (e.g. ``seed_for(seed, trial, 'init')``, what :func:`run` uses for a trial): the
+    book's one way to draw a network's starting point."""
+    return build(model, input_shape, num_classes, seeds=[seed]).get_copy(0)
 
 
 def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str = "quick", *,
@@ -119,7 +120,8 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
 
         net = build(exp.model, data.input_shape, data.num_classes)
         for t in range(exp.trials):
-            results.theta0[t] = initial_weights(exp.model, data, seed_for(exp.seed, t, "init"))
+            results.theta0[t] = initial_weights(exp.model, data.input_shape, seed_for(exp.seed, t, "init"),
+                                                data.num_classes)
             results.masks.setdefault((t, 0), Mask.ones_like(net))
 
         first = 1 + max((r["round"] for r in results.runs), default=-1)
@@ -140,7 +142,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     exp = Experiment.from_config(results.config)
     model, seed = exp.model, exp.seed
     net = build(model, data.input_shape, data.num_classes)
-    fresh = lambda *why: initial_weights(model, data, seed_for(seed, *why))
+    fresh = lambda *why: initial_weights(model, data.input_shape, seed_for(seed, *why), data.num_classes)
     controls = exp.controls_at(rnd)  # none in the dense round; control_rounds may leave others out
     jobs = []  # (trial, condition, initial weights, mask)
     for t in range(exp.trials):

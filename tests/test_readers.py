@@ -87,6 +87,21 @@ def test_readers_install_what_readers_need():
     assert "LT_DATASET=mnist1d" in make and "python -m pytest" in make
 
 
+def test_the_theme_is_pinned_to_the_versions_its_css_was_checked_with():
+    """The book's CSS targets the theme's markup (one search box, figure sizes): the theme and the
+    pydata theme beneath it are pinned to a minor version each, and the installed ones match."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    pins = {r.name: r for r in (Requirement(line) for line in (ROOT / "requirements.txt").read_text().splitlines()
+                                if line.strip() and not line.startswith("#"))}
+    for name in ("sphinx-book-theme", "pydata-sphinx-theme"):
+        spec = pins[name].specifier
+        assert any(s.operator == "<" for s in spec) and any(s.operator == ">=" for s in spec), name
+        assert metadata.version(name) in spec, f"{name} {metadata.version(name)} is not {spec}"
+
+
 @pytest.mark.parametrize("target", ["book", "test", "results"])
 def test_make_uses_the_embedded_dataset_unless_told(target):
     run = lambda *a: subprocess.run(["make", "-n", target, *a], cwd=ROOT, capture_output=True, text=True).stdout
@@ -281,3 +296,21 @@ def test_a_failed_install_says_so_where_it_happened():
                              capture_output=True, text=True)
         assert res.returncode == 1 and "lt_helpers is not installed. In Colab the %pip line above failed" in res.stderr, \
             nb.name
+
+
+_TRAINS = re.compile(r"run_imp\(|train\.train\(|iterative\.run\(|beyond\.|sparse\.time|timeit|full_run\(")
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_cells_that_only_draw_or_tabulate_fold_their_input(notebook):
+    """A chapter reads prose → figure → caption: a cell that draws a figure or a claims table and
+    trains nothing folds its code (hide-input in the book, source_hidden in JupyterLab, a form in
+    Colab); one click shows it. Cells that train keep their code in view."""
+    for c in cells(notebook):
+        src, meta = text(c), c.get("metadata", {})
+        if c["cell_type"] != "code" or {"remove-input", "parameters"} & set(meta.get("tags", [])):
+            continue
+        draws = "plt.show()" in src or src.strip().split("\n")[-1].startswith("claims.table(")
+        if draws and not _TRAINS.search(src):
+            assert "hide-input" in meta.get("tags", []), f"{notebook.name}: {src.splitlines()[0]}"
+            assert meta.get("jupyter", {}).get("source_hidden") and meta.get("cellView") == "form", notebook.name
