@@ -117,9 +117,9 @@ def side_by_side(x: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
     """``[copies, batch, C, *spatial]`` -> ``[batch, copies * C, *spatial]`` (for convolutions).
 
     2-D images come out channels-last ([batch, H, W, channels] in memory) unless
-    ``channels_last=False``, in one copy: on a 2-core CPU a Conv-2 / Conv-4 / ResNet-20 step
-    on CIFAR-shaped data is 6% / 15% / 20% faster so (batch 60, one network; ``make bench
-    --conv`` measures both), and a GPU's mixed-precision convolutions want it too."""
+    ``channels_last=False``, in one copy: convolutions on a CPU run faster so (``make bench
+    --conv`` measures both layouts; ``results/speed-notes.md``), and a GPU's mixed-precision
+    convolutions want it too."""
     if x.dim() == 5 and channels_last:
         K, B, C, H, W = x.shape
         return x.permute(1, 3, 4, 0, 2).reshape(B, H, W, K * C).permute(0, 3, 1, 2)

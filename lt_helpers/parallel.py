@@ -4,8 +4,8 @@
 same time and returns their results in order. The training loop uses it to train groups
 of batched networks side by side on a CPU (see :func:`lt_helpers.train.train`).
 
-On Linux each job runs in a forked process, so Python's GIL serializes nothing (measured
-on 2 cores: two groups of 5 MNIST-1D networks train 10% faster than in two threads).
+On Linux each job runs in a forked process, so Python's GIL serializes nothing (faster than
+threads: ``results/speed-notes.md``).
 Elsewhere (fork is unsafe on macOS and absent on Windows), or with ``LT_PROCESSES=0``,
 the jobs run in threads.
 

@@ -149,8 +149,8 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
     K, device = len(inits), data.device
     if device.type == "cpu":
         # Flush denormal floats to zero in this thread: SGD with momentum and weight decay
-        # leaves tiny values whose arithmetic is ~100x slower on x86 (measured: a 1-D ResNet-20
-        # with warmup, 1.4 s per step instead of 0.1 s); zero is as good an answer for them.
+        # leaves tiny values whose arithmetic is far slower on x86 (results/speed-notes.md); zero
+        # is as good an answer for them.
         torch.set_flush_denormal(True)
     torch.manual_seed(int(seeds[0]))  # dropout's masks come from the global generator
     model = build(model_name, data.input_shape, data.num_classes, copies=K, dropout=hp.dropout,

@@ -197,3 +197,28 @@ def test_the_mechanism_is_shown_and_is_the_code_that_runs(monkeypatch, mnist1d):
     hp = Hyper(iterations=30, eval_every=10)
     train.train("lenet_300_100", mnist1d, [net.get_copy(0)], [masks.Mask.ones_like(net)], hp, seeds=[0], groups=1)
     assert len(calls) == 30
+
+
+NEWCOMER = {  # what a newcomer looks for: (words the README's layout says it with, the file, what it defines)
+    "the masked step": ("masked_step", "train.py", "def masked_step("),
+    "the pruning rule": ("pruning rule", "masks.py", "def magnitude_prune("),
+    "the loop of levels": ("loop of levels", "iterative.py", "def run_round("),
+    "the data sets": ("data sets", "data.py", "def load("),
+    "the verdict wording": ("verdict wording", "claims.py", "def verdict("),
+    "the command line": ("cli (python -m", "tools/cli.py", "def main("),
+}
+
+
+@pytest.mark.parametrize("what", NEWCOMER)
+def test_a_newcomer_finds_each_piece_from_the_readme_layout(what):
+    """From the README's layout alone: the line that says where ``what`` is names its file, and
+    that file holds it."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):].split("```")[1]
+    words, path, definition = NEWCOMER[what]
+    lines = [line for line in layout.splitlines() if words in line]
+    assert lines, f"the layout never says where {what} is"
+    folder, name = (path.split("/")[0] + "/", path.split("/")[1]) if "/" in path else (None, path)
+    block = layout[:layout.index(lines[0])].splitlines()[-3:] + lines  # a name may sit a line or two above
+    assert any(name in line or (folder and folder in line) for line in block), f"{what}: {lines[0]!r}"
+    assert definition in (ROOT / "lt_helpers" / path).read_text()
