@@ -115,6 +115,15 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
     return np.array(values, dtype=float), never
 
 
+def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="points", digits=1, at_end=None,
+               margin: float | None = None) -> dict:
+    """A row of :func:`table` from paired samples ``a`` and ``b`` (one value per trial): the
+    claim, what the paper says, this run's difference with its interval (after ``where``, e.g.
+    ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin`` as it takes them)."""
+    return {"claim": claim, "paper": paper, "this run": where + brief(a, b, unit, digits),
+            "verdict": verdict(a, b, claimed, at_end, margin)}
+
+
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
         margin: float | None = None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
@@ -133,8 +142,8 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
         values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
         at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), run.per_trial(round_b, cond_b, "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
-    return {"claim": text, "paper": paper, "this run": f"at {pct:.1f}%: {brief(values_a, values_b, unit, digits)}",
-            "verdict": verdict(values_a, values_b, claimed, at_end, margin), "capped": capped}
+    return {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin),
+            "capped": capped}
 
 
 def lenet_rows(run) -> list[dict]:

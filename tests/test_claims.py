@@ -337,3 +337,12 @@ def test_the_glossary_says_which_tickets_the_two_lenet_runs_share_bit_for_bit():
     assert parted == {(2, r) for r in range(1, 16)}
     glossary = (Path(__file__).parents[1] / "chapters" / "glossary.md").read_text()
     assert "agree bit for bit in trials 0, 1, 3 and 4 but part in trial 2 from its first pruned round" in glossary
+
+
+def test_a_paired_row_is_the_claim_its_interval_and_its_verdict():
+    a, b = [62, 63, 61, 64, 62], [60, 60.5, 59, 61, 60]
+    r = claims.paired_row("tickets are more accurate", "+1 point", "at 21.1%: ", a, b, "higher")
+    assert r == {"claim": "tickets are more accurate", "paper": "+1 point",
+                 "this run": "at 21.1%: " + claims.brief(a, b), "verdict": claims.verdict(a, b, "higher")}
+    assert r["verdict"].startswith("reproduced")
+    assert claims.paired_row("x", "y", "", a, b, "lower", "iterations", 0)["verdict"].startswith("not reproduced")
