@@ -47,6 +47,10 @@ FULL_RUNS = {
     "conv2-mnist1d-dropout-full": (
         "python -m lt_helpers imp --model conv2 --dataset mnist1d --preset quick --trials 5 --rounds 5 "
         "--iterations 6000 --dropout 0.5 --controls none --out runs/conv2-mnist1d-dropout-full"),
+    # its control: the same doubled schedule without dropout, so that dropout is the only change
+    "conv2-mnist1d-long-full": (
+        "python -m lt_helpers imp --model conv2 --dataset mnist1d --preset quick --trials 5 --rounds 5 "
+        "--iterations 6000 --controls none --out runs/conv2-mnist1d-long-full"),
     # chapter 5: the 1-D ResNet-20's quick schedule with 5 trials, two more levels for the scopes
     **{f"resnet20-mnist1d-{scope}-full": (
         f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 6 "
