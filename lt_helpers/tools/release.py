@@ -16,7 +16,6 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import yaml
@@ -38,6 +37,11 @@ def notebooks_zip_name(version: str = __version__) -> str:
 
 def problems(root: Path = ROOT, version: str = __version__, repository: str = REPOSITORY) -> list[str]:
     """Every place that disagrees with ``version`` or ``repository``, one line each (empty: all agree)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11 (the book builds there too; this check wants 3.11)
+        import tomli as tomllib
+
     found = []
 
     def expect(where: str, seen, wanted) -> None:
