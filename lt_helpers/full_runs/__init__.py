@@ -62,6 +62,12 @@ FULL_RUNS = {
         f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 3 "
         f"{args}--controls random_reinit --out runs/resnet20-mnist1d-{name}-full")
        for name, args in (("lr0.1", ""), ("lr0.01", "--lr 0.01 "), ("warmup", "--warmup 64 "))},
+    # chapter 5: VGG-19 at the paper's three learning-rate settings, trained long enough to end (a pilot's
+    # 6,000 iterations; the lr steps at the paper's epochs 80 and 120 of 160, warmup its 10,000 of 112,480)
+    **{f"vgg19-mnist1d-{name}-long": (
+        f"python -m lt_helpers imp --model vgg19 --dataset mnist1d --preset quick --trials 5 --rounds 7 "
+        f"--iterations 6000 --controls random_reinit --out runs/vgg19-mnist1d-{name}-long {args}--lr-drops 3000 4500")
+       for name, args in (("lr0.1", "--lr 0.1 "), ("lr0.01", "--lr 0.01 "), ("warmup", "--lr 0.1 --warmup 533 "))},
 }
 
 
