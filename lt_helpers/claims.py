@@ -57,8 +57,10 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
             return f"reproduced: within {'±' if claimed == 'same' else '−'}{margin:g} (95% interval)"
         if p.clear:
             return "not reproduced: a clear difference" if claimed == "same" else "not reproduced: lower"
-        return (f"not testable: the 95% interval ({_signed(p.low, 1)} to {_signed(p.high, 1)}) reaches beyond "
-                f"±{margin:g}, so it cannot show the two alike (more trials decide)")
+        bound = f"below −{margin:g}, so it cannot show the first no worse" if claimed == "at least" else \
+            f"beyond ±{margin:g}, so it cannot show the two alike"
+        return (f"not testable: the 95% interval ({_signed(p.low, 1)} to {_signed(p.high, 1)}) reaches {bound} "
+                "(more trials decide)")
     if claimed == "same":
         return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
     if claimed == "at least":
