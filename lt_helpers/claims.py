@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .results import val_acc_at_stop
+
 from .stats import Paired, _signed, brief, compare, compare_times, paired, t975  # noqa: F401 (claims' API too)
 
 def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str:
@@ -100,12 +102,11 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
         raise ValueError(f"no {condition!r} networks at round {rnd} in this run")
     values, never = [], 0
     for t in trials:
-        dense = curves.get((t, 0, "ticket")) or curves[(t, 0, "dense")]  # run_imp.s records, or a chapter's own
-        its = dense["curve"]["iteration"]
-        target = dense["curve"]["val_acc"][its.index(dense["early_stop_iteration"])]
+        dense = curves.get((t, 0, "ticket")) or curves[(t, 0, "dense")]  # run_imp's records, or a chapter's own
         if curves[(t, rnd, condition)].get("diverged") or dense.get("diverged"):
             values.append(float("nan"))  # no accuracy to reach, or none reached: nothing to compare
             continue
+        target = val_acc_at_stop(dense)
         curve = curves[(t, rnd, condition)]["curve"]
         reached = [i for i, a in zip(curve["iteration"], curve["val_acc"]) if a is not None and a >= target]
         if reached:

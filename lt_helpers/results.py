@@ -41,7 +41,7 @@ class Results:
         import pandas as pd
 
         frame = pd.DataFrame([{k: v for k, v in r.items() if k not in ("curve", "layer_density")}
-                              | {"early_stop_val_acc": _val_at_stop(r)} for r in self.runs])
+                              | {"early_stop_val_acc": val_acc_at_stop(r)} for r in self.runs])
         if "diverged" in frame:  # a diverged network has no numbers to draw or compare: blank them
             blank = frame.pop("diverged").fillna(False).astype(bool)
             measured = [c for c in ("early_stop_iteration", "early_stop_test_acc", "final_test_acc",
@@ -109,7 +109,7 @@ def _finite(value):
     return value
 
 
-def _val_at_stop(record: dict) -> float:
+def val_acc_at_stop(record: dict) -> float:
     """A record's validation accuracy at its early stop (NaN when it has no curve or diverged)."""
     curve = record.get("curve") or {}
     if record.get("diverged") or "val_acc" not in curve or record.get("early_stop_iteration") not in curve["iteration"]:

@@ -127,12 +127,13 @@ def main(argv=None) -> int:
         given["controls"] = [c for c in given["controls"] if c != "none"]
         given["hyper"] = {f.name: getattr(args, f.name) for f in fields(Hyper) if getattr(args, f.name) is not None}
         given["rates"] = args.rates
-        if args.dataset != "auto":  # every value checked before any data is loaded
-            Experiment.of(**given)
-        given["dataset"] = data.resolve(args.dataset, args.model, data_root=args.data_root,
-                                        device=resolve_device(args.device),
-                                        say=lambda line: print(line, file=sys.stderr))
-        res = run(Experiment.of(**given), out=args.out, device=args.device, data_root=args.data_root,
+        # every value checked before any data is loaded; 'auto' names its dataset only once resolved
+        experiment = Experiment.of(**given) if args.dataset != "auto" else None
+        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root, device=resolve_device(args.device),
+                               say=lambda line: print(line, file=sys.stderr))
+        if experiment is None or experiment.dataset != dataset:
+            experiment = Experiment.of(**{**given, "dataset": dataset})
+        res = run(experiment, out=args.out, device=args.device, data_root=args.data_root,
                   batched=not args.one_at_a_time)
         table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
                                             "early_stop_test_acc": "test_acc"}).round(3)
