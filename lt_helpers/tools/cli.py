@@ -97,6 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def given_options(args) -> dict:
+    """The keywords of :meth:`Experiment.of` that the parsed ``imp`` command line gives."""
+    given = {f.name: getattr(args, f.name) for f in fields(Experiment) if "cli" in f.metadata}
+    given["controls"] = [c for c in given["controls"] if c != "none"]
+    given["hyper"] = {f.name: getattr(args, f.name) for f in fields(Hyper) if getattr(args, f.name) is not None}
+    given["rates"] = args.rates
+    return given
+
+
 def main(argv=None) -> int:
     """Parse ``argv`` (default: the process's arguments), run the command; return the exit
     status: 0, or 2 with one line on stderr for bad input, or 130 when interrupted."""
@@ -123,10 +132,7 @@ def main(argv=None) -> int:
         from ..device import resolve_device
         from ..iterative import run
 
-        given = {f.name: getattr(args, f.name) for f in fields(Experiment) if "cli" in f.metadata}
-        given["controls"] = [c for c in given["controls"] if c != "none"]
-        given["hyper"] = {f.name: getattr(args, f.name) for f in fields(Hyper) if getattr(args, f.name) is not None}
-        given["rates"] = args.rates
+        given = given_options(args)
         # every value checked before any data is loaded; 'auto' names its dataset only once resolved
         experiment = Experiment.of(**given) if args.dataset != "auto" else None
         dataset = data.resolve(args.dataset, args.model, data_root=args.data_root, device=resolve_device(args.device),
