@@ -347,3 +347,36 @@ def test_a_paired_row_is_the_claim_its_interval_and_its_verdict():
                  "this run": "at 21.1%: " + claims.brief(a, b), "verdict": claims.verdict(a, b, "higher")}
     assert r["verdict"].startswith("reproduced")
     assert claims.paired_row("x", "y", "", a, b, "lower", "iterations", 0)["verdict"].startswith("not reproduced")
+
+
+def test_the_glossary_names_every_full_runs_schedule():
+    """"Full run" means a different schedule per chapter: the glossary's entry names each shipped
+    run's training length, as its recorded command gives it, beside its network."""
+    import re
+    from pathlib import Path
+
+    from lt_helpers.experiment import Experiment
+    from lt_helpers.full_runs import FULL_RUNS
+    from lt_helpers.tools import cli
+
+    glossary = (Path(__file__).parents[1] / "chapters" / "glossary.md").read_text()
+    entry = re.search(r"^full run\n(.*?)\n\n", glossary, re.S | re.M).group(1)
+    shown = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-2/4", "conv6": "Conv-2/4/6",
+             "resnet20": "ResNet-20", "vgg19": "VGG-19"}
+    for name, command in FULL_RUNS.items():
+        experiment = Experiment.of(**cli.given_options(cli._parser().parse_args(command.split()[3:])))
+        assert shown[experiment.model] in entry, name
+        assert re.search(rf"(?<![\d,]){int(experiment.hyper.iterations):,}(?![\d,])", entry), name
+
+
+@pytest.mark.parametrize("name", [n for n in __import__("lt_helpers.full_runs").full_runs.FULL_RUNS
+                                  if n.endswith("-long") and n.startswith(("vgg19", "resnet20"))])
+def test_the_deep_networks_long_runs_are_trained_to_the_end(name):
+    """The long VGG-19 and ResNet-20 runs exist to test the paper where the short ones could not:
+    at every level and condition most of their networks had finished improving (their minimum
+    validation loss before the last evaluation), so no row on them is "not testable" for length."""
+    from lt_helpers.full_runs import full_run
+
+    frame = full_run(name).frame()
+    still = frame.groupby(["round", "condition"]).early_stop_at_end.mean()
+    assert (still < 0.5).all(), still[still >= 0.5]
