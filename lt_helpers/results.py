@@ -74,6 +74,12 @@ class Results:
         pruned = f[(f["round"] > 0) & (f.condition == condition)]
         return int(pruned.groupby("round").early_stop_val_acc.mean().idxmax())
 
+    def best_condition(self, rnd: int) -> str:
+        """The condition whose networks at round ``rnd`` have the highest mean *validation*
+        accuracy at their early stop: the reference the others are compared with on test data."""
+        f = self.frame()
+        return str(f[f["round"] == rnd].groupby("condition").early_stop_val_acc.mean().idxmax())
+
     def level_nearest(self, percent: float) -> int:
         """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1)."""
         f = self.frame()

@@ -323,6 +323,21 @@ def test_the_best_level_is_chosen_on_validation_not_test():
     assert res.per_trial(2, "ticket", "early_stop_val_acc") == pytest.approx([90.0] * 3)
 
 
+def test_the_reference_condition_is_chosen_on_validation_not_test():
+    """Chapter 6 compares every control with the best condition at a level: the ticket is best on
+    test data, the sign control on validation data, and validation must choose."""
+    from lt_helpers.iterative import Results
+
+    runs = [dict(trial=t, round=1, condition=c, percent_remaining=80.0, early_stop_iteration=200,
+                 early_stop_test_acc=test, final_test_acc=test,
+                 curve={"iteration": [0, 100, 200, 300], "val_acc": [0.1, 0.5, val, val - 0.01]})
+            for t in range(3) for c, val, test in (("ticket", 0.80, 0.95), ("sign_reinit", 0.90, 0.85),
+                                                   ("random_reinit", 0.70, 0.75))]
+    res = Results({}, runs)
+    assert res.best_condition(1) == "sign_reinit"
+    assert res.frame().groupby("condition").early_stop_test_acc.mean().idxmax() == "ticket"  # what test would choose
+
+
 def test_the_glossary_says_which_tickets_the_two_lenet_runs_share_bit_for_bit():
     """The glossary's batching entry names the trials in which the two MNIST-1D LeNet full runs
     (identical but for the controls trained beside the tickets) agree bit for bit: checked here."""
