@@ -3,7 +3,8 @@ line, whose records (``<name>.json.gz``) and, for some, ticket masks (``<name>.m
 bit per weight) sit in this folder as package data, so a chapter draws them wherever it runs.
 
 :data:`FULL_RUNS` says how each was made (the command, from the repository root);
-:func:`full_run` loads one; :func:`write_full_run` puts a finished run here.
+:func:`full_run` loads one (:func:`full_run_json`: its record as it was written);
+:func:`write_full_run` puts a finished run here.
 """
 
 from __future__ import annotations
@@ -80,14 +81,23 @@ def full_run(name: str, folder=None):
     :class:`lt_helpers.results.Results`: its records, and for the runs in :data:`WITH_MASKS`
     every ticket mask (``results.masks[(trial, round)]``). ``folder``: read from there
     instead of the package (tests)."""
-    check_choice("full run", name, FULL_RUNS)
-    where = Path(folder) if folder is not None else resources.files(__package__)
-    raw = json.loads(gzip.decompress(where.joinpath(f"{name}.json.gz").read_bytes()))
+    raw = json.loads(full_run_json(name, folder))
     results = Results(raw["config"], _with_at_end(raw["runs"]))
-    packed = where.joinpath(f"{name}.masks.npz")
+    packed = _where(folder).joinpath(f"{name}.masks.npz")
     if packed.is_file():
         results.masks = _unpack_masks(packed.read_bytes())
     return results
+
+
+def full_run_json(name: str, folder=None) -> bytes:
+    """The committed record of full run ``name`` as JSON bytes: the run's ``results.json``
+    (what the book offers for download)."""
+    check_choice("full run", name, FULL_RUNS)
+    return gzip.decompress(_where(folder).joinpath(f"{name}.json.gz").read_bytes())
+
+
+def _where(folder):
+    return Path(folder) if folder is not None else resources.files(__package__)
 
 
 def _pack_masks(masks: dict) -> bytes:

@@ -5,7 +5,6 @@ zip of every chapter notebook (:func:`write_downloads`)."""
 
 from __future__ import annotations
 
-import gzip
 import posixpath
 from pathlib import Path
 
@@ -16,13 +15,12 @@ from ..links import BOOK
 
 def write_downloads(folder: Path) -> list[Path]:
     """Write every shipped full run as ``<name>.json`` and ``<name>.csv`` into ``folder``."""
-    from ..full_runs import FULL_RUNS, full_run
+    from ..full_runs import FULL_RUNS, full_run, full_run_json
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in FULL_RUNS:
-        packed = Path(__file__).parents[1] / "full_runs" / f"{name}.json.gz"
-        (folder / f"{name}.json").write_bytes(gzip.decompress(packed.read_bytes()))
+        (folder / f"{name}.json").write_bytes(full_run_json(name))
         full_run(name).frame().to_csv(folder / f"{name}.csv", index=False)
         written += [folder / f"{name}.json", folder / f"{name}.csv"]
     return written
