@@ -69,6 +69,12 @@ FULL_RUNS = {
         f"python -m lt_helpers imp --model vgg19 --dataset mnist1d --preset quick --trials 5 --rounds 7 "
         f"--iterations 6000 --controls random_reinit --out runs/vgg19-mnist1d-{name}-long {args}--lr-drops 3000 4500")
        for name, args in (("lr0.1", "--lr 0.1 "), ("lr0.01", "--lr 0.01 "), ("warmup", "--lr 0.1 --warmup 533 "))},
+    # and ResNet-20 at its three (the lr steps at the paper's 20,000 and 25,000 of 30,000 iterations, warmup over
+    # its first 20,000 to lr 0.03)
+    **{f"resnet20-mnist1d-{name}-long": (
+        f"python -m lt_helpers imp --model resnet20 --dataset mnist1d --preset quick --trials 5 --rounds 7 "
+        f"--iterations 6000 --controls random_reinit --out runs/resnet20-mnist1d-{name}-long {args}--lr-drops 4000 5000")
+       for name, args in (("lr0.1", "--lr 0.1 "), ("lr0.01", "--lr 0.01 "), ("warmup", "--lr 0.03 --warmup 4000 "))},
 }
 
 
