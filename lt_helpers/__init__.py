@@ -9,7 +9,7 @@ loop), ``imp`` (iterative magnitude pruning, controls, resumable results), ``pre
 ``bench`` (the speed benchmark).
 """
 
-__version__ = "0.8.0"
+__version__ = "0.9.0"
 # Where the book lives; the README, _config.yml and every chapter's install cell name this
 # address (tests/test_readers.py checks). A placeholder until the repository is published.
 REPOSITORY = "https://github.com/winning-tickets/winning-tickets"
