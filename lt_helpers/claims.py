@@ -36,9 +36,10 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
 
     ``margin``, for ``'same'`` and ``'at least'``: how far apart two results may be and still
     count as alike (e.g. 1 point). Then an interval inside ``±margin`` (for ``'at least'``:
-    above ``−margin``) is ``'reproduced: within …'``, one that excludes zero outside it is not
-    reproduced, and one over zero that reaches beyond the margin cannot show the two alike,
-    however it is centred: ``'not testable: …'`` (more trials decide)."""
+    above ``−margin``) is ``'reproduced: within …'``, one wholly beyond the margin is not
+    reproduced, and one that reaches across the margin cannot show the two alike nor apart by
+    more than it, however it is centred, even clear of zero: ``'not testable: …'`` (more trials
+    decide)."""
     if claimed not in ("higher", "lower", "same", "at least"):
         raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
     lost = int(np.isnan(np.asarray(a, dtype=float)).sum() + np.isnan(np.asarray(b, dtype=float)).sum())
@@ -57,7 +58,7 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
             return "reproduced: higher"
         if p.low >= -margin and (claimed == "at least" or p.high <= margin):
             return f"reproduced: within {'±' if claimed == 'same' else '−'}{margin:g} (95% interval)"
-        if p.clear:
+        if p.high < -margin or (claimed == "same" and p.low > margin):  # wholly beyond the margin
             return "not reproduced: a clear difference" if claimed == "same" else "not reproduced: lower"
         bound = f"below −{margin:g}, so it cannot show the first no worse" if claimed == "at least" else \
             f"beyond ±{margin:g}, so it cannot show the two alike"

@@ -79,7 +79,9 @@ def paired(a, b) -> Paired:
 
 def _signed(x: float, digits: int) -> str:
     """``x`` with its sign and a typographic minus: ``+2.1``, ``−0.4``; a value that would
-    round to zero without being zero gets up to two more digits (``+0.03``, not ``+0.0``)."""
+    round to zero without being zero gets up to two more digits (``+0.03``, not ``+0.0``);
+    float noise (under 1e-9, e.g. a mean of differences that cancel) is zero."""
+    x = 0.0 if abs(x) < 1e-9 else x
     for extra in range(3):
         if round(x, digits + extra) != 0 or x == 0:
             break

@@ -77,6 +77,7 @@ def test_a_bound_near_zero_is_not_printed_as_zero():
     near = [0.04, 0.96, 0.27, 0.73, 0.5]  # mean 0.5, lower bound 0.049: "+0.0" would read as zero
     assert claims.brief(near, [0.0] * 5) == "+0.5 points (95% CI +0.05 to +1.0, n=5)"
     assert claims._signed(0.0, 1) == "+0.0" and claims._signed(-0.004, 1) == "−0.004"
+    assert claims._signed(2.842170943040401e-15, 1) == "+0.0"  # differences that cancel, up to float noise
 
 
 def test_identical_differences_are_decided_by_the_exact_sign_test():
@@ -283,6 +284,11 @@ def test_an_interval_wider_than_the_margin_cannot_show_two_results_alike():
         "reproduced: within −1 (95% interval)"  # clearly lower, but by less than the margin
     assert claims.verdict([70.0, 71.0, 70.5], [76.0, 76.1, 75.9], "same", margin=1.0) == \
         "not reproduced: a clear difference"
+    across = [75.3, 75.1, 74.5, 74.6, 74.6], [76.0, 75.7, 75.6, 75.5, 75.6]  # clearly lower: −0.7, 95% CI −1.2 to −0.2
+    assert claims.paired(*across).below and claims.paired(*across).low < -1 < claims.paired(*across).high
+    assert "reaches below −1" in claims.verdict(*across, "at least", margin=1.0)  # neither within −1 nor beyond it
+    assert "reaches beyond ±1" in claims.verdict(*across, "same", margin=1.0)
+    assert claims.verdict(*across, "at least") == "not reproduced: lower"  # without a margin, lower is lower
 
 
 def test_float_noise_does_not_make_identical_differences_clear():
