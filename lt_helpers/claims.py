@@ -129,22 +129,24 @@ def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="poi
 
 
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
-        margin: float | None = None) -> dict:
+        margin: float | None = None, b_run=None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
     a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
-    ``'dense'`` meaning round 0's network; paired by trial. The row also holds ``capped``: how
-    many of the networks compared were still improving at their last evaluation, of how many."""
-    frame = run.frame()
+    ``'dense'`` meaning round 0's network; paired by trial. ``b_run``: take ``b`` from this other
+    run of the same trials (e.g. the dense network of another learning rate, from the same θ0).
+    The row also holds ``capped``: how many of the networks compared were still improving at
+    their last evaluation, of how many."""
+    frame, other = run.frame(), b_run or run
     (key_a, cond_a), (key_b, cond_b) = a, b
     round_b, cond_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)  # the dense network: round 0
     pct = frame[frame["round"] == level].percent_remaining.mean()
     if key_a == MATCH:  # the criterion: capped are the networks that never reached the dense accuracy
-        (values_a, never_a), (values_b, never_b) = match_iterations(run, level, cond_a), match_iterations(run, round_b, cond_b)
+        (values_a, never_a), (values_b, never_b) = match_iterations(run, level, cond_a), match_iterations(other, round_b, cond_b)
         capped = (never_a + never_b, len(values_a) + len(values_b))
         at_end = None  # never reaching the dense accuracy is a finding, not a run cut short
     else:
-        values_a, values_b = run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond_b, key_b)
-        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), run.per_trial(round_b, cond_b, "early_stop_at_end"))
+        values_a, values_b = run.per_trial(level, cond_a, key_a), other.per_trial(round_b, cond_b, key_b)
+        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), other.per_trial(round_b, cond_b, "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
     return {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin),
             "capped": capped}

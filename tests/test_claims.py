@@ -5,6 +5,7 @@ import math
 import pytest
 
 from lt_helpers import claims
+from lt_helpers.full_runs import FULL_RUNS, full_run
 
 
 def test_a_clear_difference_names_its_direction_and_interval():
@@ -349,8 +350,6 @@ def test_the_glossary_says_which_tickets_the_two_lenet_runs_share_bit_for_bit():
     (identical but for the controls trained beside the tickets) agree bit for bit: checked here."""
     from pathlib import Path
 
-    from lt_helpers.full_runs import full_run
-
     a, b = full_run("lenet_300_100-mnist1d-paper"), full_run("lenet_300_100-mnist1d-paper-controls")
     tickets = lambda run: {(r["trial"], r["round"]): r["curve"] for r in run.runs if r["condition"] == "ticket"}
     ta, tb = tickets(a), tickets(b)
@@ -376,8 +375,6 @@ def test_the_glossary_names_every_full_runs_schedule():
     import re
     from pathlib import Path
 
-    from lt_helpers.experiment import Experiment
-    from lt_helpers.full_runs import FULL_RUNS
     from lt_helpers.tools import cli
 
     glossary = (Path(__file__).parents[1] / "chapters" / "glossary.md").read_text()
@@ -385,19 +382,31 @@ def test_the_glossary_names_every_full_runs_schedule():
     shown = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-2/4", "conv6": "Conv-2/4/6",
              "resnet20": "ResNet-20", "vgg19": "VGG-19"}
     for name, command in FULL_RUNS.items():
-        experiment = Experiment.of(**cli.given_options(cli._parser().parse_args(command.split()[3:])))
+        experiment = cli.experiment_of(command.split()[3:])
         assert shown[experiment.model] in entry, name
         assert re.search(rf"(?<![\d,]){int(experiment.hyper.iterations):,}(?![\d,])", entry), name
 
 
-@pytest.mark.parametrize("name", [n for n in __import__("lt_helpers.full_runs").full_runs.FULL_RUNS
-                                  if n.endswith("-long") and n.startswith(("vgg19", "resnet20"))])
+@pytest.mark.parametrize("name", [n for n in FULL_RUNS if n.endswith("-long") and n.startswith(("vgg19", "resnet20"))])
 def test_the_deep_networks_long_runs_are_trained_to_the_end(name):
     """The long VGG-19 and ResNet-20 runs exist to test the paper where the short ones could not:
     at every level and condition most of their networks had finished improving (their minimum
     validation loss before the last evaluation), so no row on them is "not testable" for length."""
-    from lt_helpers.full_runs import full_run
-
     frame = full_run(name).frame()
     still = frame.groupby(["round", "condition"]).early_stop_at_end.mean()
     assert (still < 0.5).all(), still[still >= 0.5]
+
+
+def test_a_row_can_take_its_comparison_from_another_run_of_the_same_trials():
+    """b_run: tickets of one run against the dense networks of another (chapter 5 measures ResNet-20's
+    tickets against the dense network trained at lr 0.1, as the paper does)."""
+    from lt_helpers.iterative import Results
+
+    run = _fabricated_run()
+    better = Results(run.config, [{**r, "early_stop_test_acc": r["early_stop_test_acc"] + 0.05 + 0.002 * r["trial"]}
+                                  for r in run.runs])  # its networks 5.0 to 5.8 points more accurate
+    own = claims.row(run, "x", "y", 5, (claims.ACC, "ticket"), (claims.ACC, "dense"), "higher")
+    other = claims.row(run, "x", "y", 5, (claims.ACC, "ticket"), (claims.ACC, "dense"), "higher", b_run=better)
+    assert own["this run"].startswith("at 32.8%: +1.0 points (the same in all 5 trials")
+    assert other["verdict"] == "not reproduced: the opposite" and other["this run"].startswith("at 32.8%: −4.4 points")
+    assert other["capped"] == (0, 10)

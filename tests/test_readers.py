@@ -149,8 +149,8 @@ def test_committed_full_runs_ship_with_the_package(name):
     assert prov["wall_time_s"] > 0 and prov["lt_helpers"] and prov["device_name"]
     words = full_runs.FULL_RUNS[name].split()
     assert words[:3] == ["python", "-m", "lt_helpers"] and words[words.index("--out") + 1] == f"runs/{name}"
-    args = cli._parser().parse_args(words[3:])  # the recorded command describes exactly this run
-    assert Experiment.of(**cli.given_options(args)).differences(Experiment.from_config(full.config)) == []
+    made = cli.experiment_of(words[3:])  # the recorded command describes exactly this run
+    assert made.differences(Experiment.from_config(full.config)) == []
 
 
 def test_a_full_run_ships_its_masks_bit_for_bit(tmp_path, mnist1d):

@@ -106,6 +106,12 @@ def given_options(args) -> dict:
     return given
 
 
+def experiment_of(argv: list[str]) -> Experiment:
+    """The experiment an ``imp`` command line describes (``argv`` after ``python -m lt_helpers``,
+    its dataset named): how the full-run registry's commands are read back."""
+    return Experiment.of(**given_options(_parser().parse_args(argv)))
+
+
 def main(argv=None) -> int:
     """Parse ``argv`` (default: the process's arguments), run the command; return the exit
     status: 0, or 2 with one line on stderr for bad input, or 130 when interrupted."""
