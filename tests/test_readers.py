@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 import lt_helpers
-from lt_helpers import book, device, full_runs, results, train
+from lt_helpers import book, device, full_runs, results
 from lt_helpers.errors import LTError
 from lt_helpers.experiment import Experiment
 from lt_helpers.iterative import run_imp
@@ -55,25 +54,6 @@ def test_plumbing_is_out_of_the_way_and_the_opening_says_how_long(notebook):
             assert not re.search(r"\$[^$]*\\\\", text(c)), f"{notebook.name}: LaTeX in generated Markdown"
     opening = text(cs[0])
     assert "2-core CPU" in opening and "GPU" in opening and "*Running time*" in opening
-
-
-def test_one_repository_address_and_the_book_pins_its_own_version():
-    url, version = lt_helpers.REPOSITORY, lt_helpers.__version__
-    pin = f"lt_helpers @ git+{url}@v{version}"
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["repository"]["url"] == url
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["version"] == version and project["urls"]["Repository"] == url
-    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
-    assert citation["version"] == version and citation["repository-code"] == url
-    readme = (ROOT / "README.md").read_text()
-    assert pin in readme
-    assert set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) == {url}
-    for nb in CHAPTERS:
-        install = [text(c) for c in cells(nb) if "%pip install" in text(c)]
-        assert len(install) == 1 and pin in install[0], nb.name
-    assert f"## [{version}]" in (ROOT / "CHANGELOG.md").read_text()
-    assert (ROOT / "LICENSE").exists()
 
 
 def test_readers_install_what_readers_need():

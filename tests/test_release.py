@@ -42,6 +42,21 @@ def test_a_place_that_disagrees_is_named(tmp_path):
     assert len(release.problems(book)) == 3
 
 
+def test_another_repository_address_or_a_missing_licence_is_named(tmp_path):
+    book = _copy(tmp_path)
+    readme = book / "README.md"
+    readme.write_text(readme.read_text() + "\nA fork: https://github.com/someone/else\n")
+    (book / "LICENSE").unlink()
+    pyproject = book / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f'Repository = "{lt_helpers.REPOSITORY}"',
+                                                       'Repository = "https://example.org/x"'))
+    found = release.problems(book)
+    assert f"README.md: names other repositories than {lt_helpers.REPOSITORY}: https://github.com/someone/else" in found
+    assert "LICENSE: missing" in found
+    assert "pyproject.toml urls.Repository: 'https://example.org/x', expected " \
+        f"'{lt_helpers.REPOSITORY}'" in found and len(found) == 3
+
+
 def test_the_wheel_holds_the_package_and_nothing_stale(tmp_path):
     """Built from a clean copy: a module left in the checkout's ignored build/ folder (as the old
     imp.py and site.py were) must not reach the wheel; the tools and the full runs must."""

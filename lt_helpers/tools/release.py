@@ -48,8 +48,9 @@ def problems(root: Path = ROOT, version: str = __version__, repository: str = RE
         if seen != wanted:
             found.append(f"{where}: {seen!r}, expected {wanted!r}")
 
-    expect("pyproject.toml version", tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"],
-           version)
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    expect("pyproject.toml version", project["version"], version)
+    expect("pyproject.toml urls.Repository", project["urls"].get("Repository"), repository)
     citation = yaml.safe_load((root / "CITATION.cff").read_text())
     expect("CITATION.cff version", str(citation.get("version")), version)
     expect("CITATION.cff repository-code", citation.get("repository-code"), repository)
@@ -70,8 +71,14 @@ def problems(root: Path = ROOT, version: str = __version__, repository: str = RE
         elif wheel_name(version) not in install[0]:
             found.append(f"{nb.relative_to(root)}: its install cell's advice names another wheel than "
                          f"{wheel_name(version)}")
-    if pin not in (root / "README.md").read_text():
+    readme = (root / "README.md").read_text()
+    if pin not in readme:
         found.append(f"README.md: no install line with {pin}")
+    elsewhere = sorted(set(re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", readme)) - {repository})
+    if elsewhere:
+        found.append(f"README.md: names other repositories than {repository}: {', '.join(elsewhere)}")
+    if not (root / "LICENSE").exists():
+        found.append("LICENSE: missing")
     index = (root / "chapters" / "index.md").read_text()
     for name in (wheel_name(version), notebooks_zip_name(version)):
         if f"downloads/{name}" not in index:
