@@ -12,36 +12,60 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import stats
+from .data import TEST_SIZE
 from .results import val_acc_at_stop
 
 from .stats import Paired, _signed, brief, compare, compare_times, paired, t975  # noqa: F401 (claims' API too)
 
-def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str:
-    """The verdict on a claim of the paper that ``a`` is ``'higher'`` (or ``'lower'``) than
-    ``b``, tested on this run's values paired by trial: ``'reproduced'`` when the 95%
-    interval of ``a - b`` lies on the claimed side of zero, ``'not reproduced: the
-    opposite'`` when it lies on the other, ``'not reproduced: no clear difference'`` when
-    it covers zero, and ``'not testable: one trial'``. For a claim that the two do *not*
-    differ (``'same'``) an interval over zero is ``'consistent: no clear difference'`` (not
-    proof of equality: a wide interval is consistent with a lot) and one that excludes
-    zero ``'not reproduced: a clear difference'``. For a claim that ``a`` is *at least* ``b``
-    (no loss, e.g. "the same accuracy, 9× smaller": ``'at least'``) an interval wholly below
-    zero is ``'not reproduced: lower'``, one over zero ``'consistent: no clear difference'``
-    and one above zero ``'reproduced: higher'``.
+CLAIMED = ("higher", "lower", "same", "at least", "at most")
+WORDS = ("reproduced", "inconclusive", "not reproduced", "contradicted", "not testable")  # the verdict ladder
 
-    ``at_end``: for each side, one flag per trial, set where that network was still improving
-    at its last evaluation (``early_stop_at_end``). Where most networks of either side were,
-    their early stops and accuracies are what the training length left, not what the networks
-    reach, and the verdict is ``'not testable: …'`` with the count: a longer run decides.
 
-    ``margin``, for ``'same'`` and ``'at least'``: how far apart two results may be and still
-    count as alike (e.g. 1 point). Then an interval inside ``±margin`` (for ``'at least'``:
-    above ``−margin``) is ``'reproduced: within …'``, one wholly beyond the margin is not
-    reproduced, and one that reaches across the margin cannot show the two alike nor apart by
-    more than it, however it is centred, even clear of zero: ``'not testable: …'`` (more trials
-    decide)."""
-    if claimed not in ("higher", "lower", "same", "at least"):
-        raise ValueError(f"claimed must be 'higher', 'lower', 'same' or 'at least', got {claimed!r}")
+def margin_of(run, key: str = "early_stop_test_acc") -> float:
+    """How far apart two results may be and still count as the same, on ``run``'s own scale: the
+    standard deviation over trials of the dense networks' ``key`` (round 0; accuracies in points),
+    that is, how far apart two dense networks trained from different seeds land on this data set.
+    Every "the same / within / returns to / at least as / no more than" claim uses it."""
+    return float(np.std(run.per_trial(0, "ticket", key), ddof=1))
+
+
+def _decide(p: Paired, *bounds: float) -> str:
+    """'about N trials would decide' (see :meth:`Paired.trials_to_decide`)."""
+    n = p.trials_to_decide(*bounds)
+    if n is None:
+        return "more trials would not move it off the edge"
+    return f"about {n} trials would decide" if n <= 100 else "over 100 trials would decide"
+
+
+def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None) -> str:
+    """The verdict on a claim of the paper about ``a`` against ``b``, tested on this run's values
+    paired by trial, on one ladder (:data:`WORDS`):
+
+    * ``reproduced``: the 95% interval of ``a - b`` lies on the claim's side (for a claim that
+      the two are the same, inside ``±margin`` and not clearly apart);
+    * ``inconclusive``: the interval covers zero *and* what the claim needs (the paper's
+      ``effect``, or beyond the margin): the run cannot decide; it says roughly how many trials
+      would;
+    * ``not reproduced``: the interval excludes the paper's ``effect`` but not zero (any effect
+      is smaller than the paper's), or, for a claim of sameness, the two are clearly apart by less
+      than the margin;
+    * ``contradicted``: clearly the opposite (beyond the margin, for a claim of sameness);
+    * ``not testable``: one trial, a diverged network, or most networks of a side still
+      improving at their end (``at_end``: one flag per trial per side).
+
+    ``claimed``: ``'higher'`` or ``'lower'`` (a direction; ``effect`` the paper's reported
+    ``a - b``, where it gives one), ``'same'`` (within ``±margin``), ``'at least'`` (no lower
+    than ``b - margin``) or ``'at most'`` (no higher than ``b + margin``). The last three need
+    ``margin`` (:func:`margin_of`: the comparison's own scale), the same rule for every such claim.
+    Where every trial gave the same difference, the exact sign test decides the direction."""
+    if claimed not in CLAIMED:
+        raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
+    if claimed in ("same", "at least", "at most") and margin is None:
+        raise ValueError(f"a claim {claimed!r} needs a margin (claims.margin_of(run): the dense networks' "
+                         "trial-to-trial spread), or it would tell precision, not the size of a difference")
+    if effect is not None and claimed in ("higher", "lower") and (effect > 0) != (claimed == "higher"):
+        raise ValueError(f"the paper's effect {effect:+g} points the other way from the claim {claimed!r}")
     lost = int(np.isnan(np.asarray(a, dtype=float)).sum() + np.isnan(np.asarray(b, dtype=float)).sum())
     if lost:
         return f"not testable: {lost} network(s) diverged (their loss became NaN), so there is nothing to compare"
@@ -53,25 +77,37 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None) -> str
         if flags.sum() * 2 > len(flags):
             return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
                     "at their end (a longer run decides)")
-    if claimed in ("same", "at least") and margin is not None:  # equivalence: the interval against ±margin
-        if claimed == "at least" and p.above:
-            return "reproduced: higher"
-        if p.low >= -margin and (claimed == "at least" or p.high <= margin):
-            return f"reproduced: within {'±' if claimed == 'same' else '−'}{margin:g} (95% interval)"
-        if p.high < -margin or (claimed == "same" and p.low > margin):  # wholly beyond the margin
-            return "not reproduced: a clear difference" if claimed == "same" else "not reproduced: lower"
-        bound = f"below −{margin:g}, so it cannot show the first no worse" if claimed == "at least" else \
-            f"beyond ±{margin:g}, so it cannot show the two alike"
-        return (f"not testable: the 95% interval ({_signed(p.low, 1)} to {_signed(p.high, 1)}) reaches {bound} "
-                "(more trials decide)")
-    if claimed == "same":
-        return "not reproduced: a clear difference" if p.clear else "consistent: no clear difference"
-    if claimed == "at least":
-        return ("reproduced: higher" if p.diff > 0 else "not reproduced: lower") if p.clear else \
-            "consistent: no clear difference"
-    if not p.clear:
-        return "not reproduced: no clear difference"
-    return "reproduced" if (p.diff > 0) == (claimed == "higher") else "not reproduced: the opposite"
+    if claimed in ("higher", "lower"):
+        up = claimed == "higher"
+        if p.clear:
+            return "reproduced" if (p.diff > 0) == up else "contradicted: clearly the opposite"
+        if p.censored:
+            return (f"inconclusive: {p.censored} network(s) never reached the target, so only the order within each "
+                    f"trial counts, and the sign test over {p.n} trials cannot decide (p = {p.sign_p:.2g}; 6 trials "
+                    "all one way would)")
+        if p.sign_p is not None:
+            return f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
+        if effect is not None and (p.high < effect if up else p.low > effect):
+            return (f"not reproduced: smaller than the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)} (the "
+                    "interval excludes it, not zero)")
+        said = f"zero and the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}" if effect is not None else "zero"
+        return f"inconclusive: the interval covers {said} ({_decide(p, 0.0, *(() if effect is None else (effect,)))})"
+    m = f"{'±' if claimed == 'same' else '−' if claimed == 'at least' else '+'}{margin:.2g}"
+    low_bad, high_bad = claimed in ("same", "at least"), claimed in ("same", "at most")  # the sides the claim denies
+    if (low_bad and p.high < -margin) or (high_bad and p.low > margin):
+        return f"contradicted: {'lower' if p.diff < 0 else 'higher'} by more than the {m} margin"
+    if (low_bad and p.below) or (high_bad and p.above):
+        within = (p.low >= -margin) and (p.high <= margin)
+        return (f"not reproduced: clearly {'lower' if p.diff < 0 else 'higher'}, "
+                + (f"though by less than the {m} margin" if within else f"perhaps by more than the {m} margin"))
+    if claimed == "at least" and p.above:
+        return "reproduced: higher"
+    if claimed == "at most" and p.below:
+        return "reproduced: lower"
+    if (not low_bad or p.low >= -margin) and (not high_bad or p.high <= margin):
+        return f"reproduced: within {m}"
+    edge = -margin if p.low < -margin and low_bad else margin
+    return f"inconclusive: the interval reaches beyond the {m} margin ({_decide(p, 0.0, edge)})"
 
 
 def table(rows: list[dict]):
@@ -95,7 +131,8 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
     trial's dense network had at its early stop ("matches the dense network's accuracy in at
     most as many iterations"). Validation, not test: the test set chooses nothing, and the
     early stop it is held to was chosen on validation too. A network that never reaches it
-    gets the iteration after its last evaluation, a lower bound; the second value counts them.
+    gets ``inf`` (censored: it is later than any network that reached it, and the comparison in
+    :mod:`lt_helpers.stats` counts it as such, not as a number); the second value counts them.
     The early-stopping iteration, the paper's proxy for the same thing, can disagree with it."""
     curves = {(r["trial"], r["round"], r["condition"]): r for r in run.runs}
     trials = sorted(t for (t, r, c) in curves if r == rnd and c == condition)
@@ -114,74 +151,111 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
             values.append(reached[0])
         else:
             never += 1
-            step = curve["iteration"][-1] - curve["iteration"][-2] if len(curve["iteration"]) > 1 else 1
-            values.append(curve["iteration"][-1] + step)
+            values.append(float("inf"))
     return np.array(values, dtype=float), never
 
 
 def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="points", digits=1, at_end=None,
-               margin: float | None = None) -> dict:
+               margin: float | None = None, effect: float | None = None, test_size: int | None = None) -> dict:
     """A row of :func:`table` from paired samples ``a`` and ``b`` (one value per trial): the
     claim, what the paper says, this run's difference with its interval (after ``where``, e.g.
-    ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin`` as it takes them)."""
-    return {"claim": claim, "paper": paper, "this run": where + brief(a, b, unit, digits),
-            "verdict": verdict(a, b, claimed, at_end, margin)}
+    ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin``, ``effect`` as it takes
+    them). ``test_size``: for accuracy points on a small test set (MNIST-1D's 1,000), the
+    difference is also said in test examples."""
+    said = brief(a, b, unit, digits)
+    if test_size and test_size <= 2000 and unit == "points" and not paired(a, b).censored:
+        said += f"; {stats.examples(paired(a, b).diff, test_size)}"
+    return {"claim": claim, "paper": paper, "this run": where + said,
+            "verdict": verdict(a, b, claimed, at_end, margin, effect)}
+
+
+def _values(run, level: int, condition: str, key: str):
+    """One value per trial for a row or a scan: ``key`` of ``condition`` at round ``level``
+    (``'dense'``: round 0's network), or the criterion's iterations (``inf``: never reached)."""
+    rnd, cond = (0, "ticket") if condition == "dense" else (level, condition)
+    return match_iterations(run, rnd, cond)[0] if key == MATCH else run.per_trial(rnd, cond, key)
 
 
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
-        margin: float | None = None, b_run=None) -> dict:
+        margin: float | None = None, b_run=None, effect: float | None = None, replicate=None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
     a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
     ``'dense'`` meaning round 0's network; paired by trial. ``b_run``: take ``b`` from this other
     run of the same trials (e.g. the dense network of another learning rate, from the same θ0).
+    A claim of sameness (``'same'``, ``'at least'``, ``'at most'``) takes its margin from
+    the :func:`margin_of` the run ``b`` comes from unless given; ``effect``: the paper's ``a - b``.
     The row also holds ``capped``: how many of the networks compared were still improving at
-    their last evaluation, of how many."""
-    frame, other = run.frame(), b_run or run
+    their last evaluation, of how many (for the criterion: how many never reached the target).
+
+    ``replicate``: a second run of the same trials (another run that re-trained the same
+    tickets); where it has both conditions at ``level``, the row shows its number and verdict
+    too (``replicate``) and ``robust`` says whether the two verdicts agree."""
+    other = b_run or run
     (key_a, cond_a), (key_b, cond_b) = a, b
-    round_b, cond_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)  # the dense network: round 0
+    if claimed in ("same", "at least", "at most") and margin is None:
+        margin = round(margin_of(other, key_b if key_b.endswith("_acc") else ACC), 2)
+    frame = run.frame()
     pct = frame[frame["round"] == level].percent_remaining.mean()
-    if key_a == MATCH:  # the criterion: capped are the networks that never reached the dense accuracy
-        (values_a, never_a), (values_b, never_b) = match_iterations(run, level, cond_a), match_iterations(other, round_b, cond_b)
-        capped = (never_a + never_b, len(values_a) + len(values_b))
-        at_end = None  # never reaching the dense accuracy is a finding, not a run cut short
+    values_a, values_b = _values(run, level, cond_a, key_a), _values(other, level, cond_b, key_b)
+    if key_a == MATCH:  # never reaching the dense accuracy is a finding (censored), not a run cut short
+        capped, at_end = (int(np.isinf(values_a).sum() + np.isinf(values_b).sum()), len(values_a) + len(values_b)), None
     else:
-        values_a, values_b = run.per_trial(level, cond_a, key_a), other.per_trial(round_b, cond_b, key_b)
-        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), other.per_trial(round_b, cond_b, "early_stop_at_end"))
+        rnd_b, c_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)
+        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), other.per_trial(rnd_b, c_b, "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
-    return {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin),
-            "capped": capped}
+    size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
+    out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin,
+                        effect, size), "capped": capped}
+    if replicate is not None and b_run is None and _has(replicate, level, cond_a) and _has(replicate, level, cond_b):
+        again = row(replicate, text, paper, level, a, b, claimed, unit, digits, margin, effect=effect)
+        out["replicate"] = {**{k: again[k] for k in ("verdict", "capped")}, "this run": again["this run"].split("; about")[0]}
+        out["robust"] = outcome(again["verdict"]) == outcome(out["verdict"])
+    return out
 
 
-def lenet_rows(run) -> list[dict]:
+def _has(run, level: int, condition: str) -> bool:
+    rnd, cond = (0, "ticket") if condition == "dense" else (level, condition)
+    return any(r["round"] == rnd and r["condition"] == cond for r in run.runs)
+
+
+def lenet_rows(run, replicate=None) -> list[dict]:
     """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
     :class:`lt_helpers.iterative.Results` with tickets, ``random_reinit`` and ``oneshot``
     networks) at the level nearest the one the paper names, paired by trial. Each row:
     ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,
     and ``capped``, how many of the networks compared were still improving at their last
-    evaluation, of how many (their early stop is then a bound, not a measurement)."""
+    evaluation, of how many (their early stop is then a bound, not a measurement); with a
+    ``replicate`` run of the same trials, its number and verdict where it has the networks
+    (see :func:`row`). Where the paper reports a size, the verdict holds the run to it: a
+    ratio of iterations becomes iterations on this run's own scale (the compared network's mean)."""
     rows = []
-    claim = lambda *args: rows.append(row(run, *args))
+    claim = lambda *args, **kw: rows.append(row(run, *args, replicate=replicate, **kw))
+    sooner = lambda level, cond, share: -share * float(np.mean(run.per_trial(*((0, "ticket") if cond == "dense" else
+                                                                               (level, cond)), STOP)))
     for p in (51.3, 21.1):
+        level = run.level_nearest(p)
         claim("tickets match the dense network's accuracy in fewer iterations (the hypothesis's own criterion: "
               "first evaluation reaching the dense network's validation accuracy at its early stop)",
-              f"yes at {p}%, measured there by the early stop (next row)", run.level_nearest(p),
+              f"yes at {p}%, measured there by the early stop (next row)", level,
               (MATCH, "ticket"), (MATCH, "dense"), "lower", "iterations", 0)
         claim("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
-              f"yes, at {p}%" + (" (38% sooner)" if p == 21.1 else ""), run.level_nearest(p),
-              (STOP, "ticket"), (STOP, "dense"), "lower", "iterations", 0)
+              f"yes, at {p}%" + (" (38% sooner)" if p == 21.1 else ""), level,
+              (STOP, "ticket"), (STOP, "dense"), "lower", "iterations", 0,
+              effect=sooner(level, "dense", 0.38) if p == 21.1 else None)
     for key, when in ((ACC, "at early stop"), (FINAL, "at the end of training")):
         claim(f"tickets are more accurate than the dense network ({when})",
               "more than +0.3 points at 13.5%" if key == ACC else
               "not reported (the same claim, tested at the end of training)",
-              run.level_nearest(13.5), (key, "ticket"), (key, "dense"), "higher")
+              run.level_nearest(13.5), (key, "ticket"), (key, "dense"), "higher", effect=0.3 if key == ACC else None)
     level = run.level_nearest(21.1)
     claim("tickets match the dense network's accuracy sooner than their random reinitializations (the criterion)",
           "yes at 21%, measured there by the early stop (next row)", level, (MATCH, "ticket"), (MATCH, "random_reinit"),
           "lower", "iterations", 0)
     claim("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%",
-          level, (STOP, "ticket"), (STOP, "random_reinit"), "lower", "iterations", 0)
+          level, (STOP, "ticket"), (STOP, "random_reinit"), "lower", "iterations", 0,
+          effect=sooner(level, "random_reinit", 1 - 1 / 2.51))
     claim("tickets are more accurate than their random reinitializations", "about +0.5 points at 21%",
-          level, (ACC, "ticket"), (ACC, "random_reinit"), "higher")
+          level, (ACC, "ticket"), (ACC, "random_reinit"), "higher", effect=0.5)
     for p in (67.5, 51.3, 21.1, 17.6):  # the paper's range, tested at both ends and within
         claim("one-shot tickets reach minimum validation loss sooner than the dense network",
               f"yes, from 67.5% to 17.6% (tested at the level nearest {p}%)", run.level_nearest(p),
@@ -194,9 +268,9 @@ def lenet_rows(run) -> list[dict]:
         claim("one-shot tickets are more accurate than the dense network",
               f"higher for 95.0% ≥ Pm ≥ 5.17% (tested at the level nearest {p}%)", run.level_nearest(p),
               (ACC, "oneshot"), (ACC, "dense"), "higher")
-    claim("tickets return to the dense network's accuracy near 3.6% (the same to within 1 point)",
-          "yes: no longer above it there", run.level_nearest(3.6), (ACC, "ticket"), (ACC, "dense"), "same", "points",
-          1, 1.0)
+    claim("tickets return to the dense network's accuracy near 3.6% (the same, to within the dense networks' "
+          "trial-to-trial spread)", "yes: no longer above it there", run.level_nearest(3.6), (ACC, "ticket"),
+          (ACC, "dense"), "same", "points", 1)
     claim("random reinitializations are less accurate than the dense network from 21.1% on", "yes (Figure 3)",
           run.level_nearest(21.1), (ACC, "random_reinit"), (ACC, "dense"), "lower")
     return rows
@@ -204,19 +278,23 @@ def lenet_rows(run) -> list[dict]:
 
 def scan(run, a, b) -> dict[str, list[int]]:
     """A claim tested at every pruned level of ``run`` instead of one chosen level: ``a`` and
-    ``b`` as for :func:`row` (``(key, condition)``, ``'dense'`` for round 0's network). Returns
-    the rounds where ``a`` is clearly above ``b`` (``'above'``), clearly below (``'below'``),
-    and where the run cannot tell (``'unclear'``), each paired by trial."""
+    ``b`` as for :func:`row` (``(key, condition)``, ``'dense'`` for round 0's network), paired by
+    trial. Returns the rounds where ``a`` is clearly above ``b`` (``'above'``), clearly below
+    (``'below'``) and where the run cannot tell (``'unclear'``) *after* correcting for the
+    number of levels tested (Benjamini–Hochberg, :func:`lt_helpers.stats.corrected`), and
+    ``'above uncorrected'`` / ``'below uncorrected'``: each level's own 95% decision, for the
+    marks in a figure; a sentence quotes the corrected ones."""
     (key_a, cond_a), (key_b, cond_b) = a, b
-    out = {"above": [], "below": [], "unclear": []}
+    out = {"above": [], "below": [], "unclear": [], "above uncorrected": [], "below uncorrected": []}
     has = lambda cond: {r["round"] for r in run.runs if r["condition"] == cond and r["round"] > 0}
-    for level in sorted(has(cond_a) & (has(cond_a) if cond_b == "dense" else has(cond_b))):  # where both trained
-        round_b, cond = (0, "ticket") if cond_b == "dense" else (level, cond_b)
-        if key_a == MATCH:
-            p = paired(match_iterations(run, level, cond_a)[0], match_iterations(run, round_b, cond)[0])
-        else:
-            p = paired(run.per_trial(level, cond_a, key_a), run.per_trial(round_b, cond, key_b))
-        out["above" if p.above else "below" if p.below else "unclear"].append(level)
+    levels = sorted(has(cond_a) & (has(cond_a) if cond_b == "dense" else has(cond_b)))  # where both trained
+    tests = [paired(_values(run, level, cond_a, key_a), _values(run, level, cond_b, key_b)) for level in levels]
+    adjusted = stats.corrected([p.p_value if p.n >= 2 else np.nan for p in tests])
+    for level, p, q in zip(levels, tests, adjusted):
+        side = "above" if p.diff > 0 else "below"
+        if p.clear:
+            out[f"{side} uncorrected"].append(level)
+        out[side if p.clear and q < stats.ALPHA else "unclear"].append(level)
     return out
 
 
@@ -261,10 +339,16 @@ def control_rows(run, percents=(7.0, 0.0)) -> list[dict]:
               "yes: random reinitializations end less accurate", (ACC, "ticket"), (ACC, "random_reinit"), "higher")
         claim("for LeNet, reinitialized tickets are more accurate than randomly pruned networks", "yes (Appendix E)",
               (ACC, "random_reinit"), (ACC, "random_prune"), "higher")
-        claim("the ticket's signs with new magnitudes are as accurate as the ticket",
-              "yes: the signs are enough (Zhou et al.)", (ACC, "sign_reinit"), (ACC, "ticket"), "same")
+        claim("the ticket's signs with new magnitudes are as accurate as the ticket (the same, to within the dense "
+              "networks' trial-to-trial spread)", "yes: the signs are enough (Zhou et al.)", (ACC, "sign_reinit"),
+              (ACC, "ticket"), "same")
         signs, reinit = run.per_trial(level, "sign_reinit", ACC), run.per_trial(level, "random_reinit", ACC)
-        if rows[-1]["verdict"].startswith("consistent") and not paired(signs, reinit).clear:
+        ticket = run.per_trial(level, "ticket", ACC)
+        lead = float(np.mean(ticket - reinit))
+        if abs(lead) > 1e-9:  # the effect size that matters: how much of the ticket's lead the signs keep
+            rows[-1]["this run"] += (f"; keeps {100 * float(np.mean(signs - reinit)) / lead:.0f}% of the ticket's "
+                                     f"{_signed(lead, 1)}-point lead over reinitialization")
+        if outcome(rows[-1]["verdict"]) in ("reproduced", "inconclusive") and not paired(signs, reinit).clear:
             rows[-1]["verdict"] = ("not testable: the sign-kept networks are indistinguishable from the ticket and "
                                    f"from plain reinitializations alike ({brief(signs, reinit)} against those)")
     return rows
@@ -292,61 +376,84 @@ def side_by_side(tables: dict[str, list[dict]]):
     return frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
 
 
-def _outcome(v: str) -> str:
-    """A verdict reduced to what it says: 'reproduced', 'opposite', 'no clear difference',
-    'consistent' or 'not testable'."""
-    if v.startswith("reproduced"):
-        return "reproduced"
-    if v.startswith("not testable"):
-        return "not testable"
-    if v.startswith("consistent"):
-        return "consistent"
-    said = v.split(": ")[-1]  # 'the opposite', 'lower', 'a clear difference' (against 'same'), 'no clear difference'
-    return "opposite" if said in ("the opposite", "lower", "a clear difference") else "no clear difference"
+def outcome(v: str) -> str:
+    """A verdict reduced to its rung of the ladder (:data:`WORDS`): 'reproduced',
+    'inconclusive', 'not reproduced', 'contradicted' or 'not testable'."""
+    for word in ("not reproduced", "not testable", "reproduced", "inconclusive", "contradicted"):
+        if v.startswith(word):
+            return word
+    raise ValueError(f"not a verdict: {v!r}")
 
 
-def _described(outcome: str) -> str:
-    return {"reproduced": "reproduces it", "opposite": "clearly contradicts it",
-            "no clear difference": "cannot decide it: its interval covers zero",
-            "consistent": "is consistent with it", "not testable": "cannot test it"}[outcome]
+DECIDED = ("reproduced", "not reproduced", "contradicted")  # the rungs on which a run has decided
+
+
+def _described(rung: str) -> str:
+    return {"reproduced": "reproduces it", "contradicted": "clearly contradicts it",
+            "not reproduced": "does not reproduce it (any effect is smaller than the paper's, or the two are "
+                              "clearly apart)",
+            "inconclusive": "cannot decide it (its interval covers both zero and what the claim needs)",
+            "not testable": "cannot test it"}[rung]
 
 
 def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -> list[str]:
     """One generated sentence for every claim whose verdicts differ between the runs of
-    ``tables`` (as for :func:`side_by_side`): what each run shows, and what the runs
-    themselves point to. Where networks compared were still improving at their end, their
-    early stops are lower bounds and a longer run has to decide. Otherwise, with
-    ``reference`` (the run nearest the paper's setting: the positive control), the sentence
-    says whether the paper's result holds there and not on the other run (consistent with
-    that run's data set or scale being the cause, which the runs cannot separate from their
-    other differences) or the reverse."""
+    ``tables`` (as for :func:`side_by_side`): what each run shows, and what the runs themselves
+    point to. Where networks compared were still improving at their end, their early stops are
+    lower bounds and a longer run has to decide. Where a run is inconclusive or cannot test the
+    claim, the sentence says so ("holds on X, inconclusive on Y"): that is no disagreement
+    between data sets. Only where every run decides, and the paper's result holds on
+    ``reference`` (the run nearest the paper's setting: the positive control) and not on the
+    others, does it point to those runs' data set or scale (which the runs cannot separate from
+    their other differences)."""
     names, sentences = list(tables), []
     for row_set in zip(*tables.values()):
-        outcomes = [_outcome(r["verdict"]) for r in row_set]
-        if len(set(outcomes)) == 1:
+        rungs = [outcome(r["verdict"]) for r in row_set]
+        if len(set(rungs)) == 1:
             continue
         claim, paper = row_set[0]["claim"], row_set[0]["paper"]
-        said = "; ".join(f"{n} {_described(o)} ({r['this run']})" for n, o, r in zip(names, outcomes, row_set))
-        capped = [(n, r["capped"]) for n, r in zip(names, row_set) if r["capped"][0]]
-        held = {n for n, o in zip(names, outcomes) if o == "reproduced"}
+        said = "; ".join(f"{n} {_described(o)} ({r['this run']})" for n, o, r in zip(names, rungs, row_set))
+        capped = [(n, r["capped"]) for n, r, o in zip(names, row_set, rungs) if r["capped"][0] and o != "reproduced"]
+        held = [n for n, o in zip(names, rungs) if o == "reproduced"]
+        undecided = [(n, o) for n, o in zip(names, rungs) if o not in DECIDED]
         others = [n for n in names if n != reference]
-        if capped:
+        if capped and any(o == "not testable" for o in rungs):
             why = " and ".join(f"on {n} {k} of the {m} networks compared were still improving at their last "
                                "evaluation" for n, (k, m) in capped)
             pointer = (f"{why}, so there the comparison rests partly on early stops that are only lower bounds: a "
                        "longer run would tell whether the data set or the training length decides it")
+        elif undecided:
+            parts = ([f"the paper's result holds on {' and '.join(held)}"] if held else []) + \
+                [f"{o} on {n}" for n, o in zip(names, rungs) if o != "reproduced"]
+            pointer = "; ".join(parts) + ": where a run cannot decide there is no disagreement between the data sets to explain"
         elif reference in held:
             whose = "that run's" if len(others) == 1 else "those runs'"
-            pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}: consistent with "
-                       f"{whose} data set or scale being the cause, which these runs cannot separate from their "
-                       "other differences")
+            pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}, and both runs "
+                       f"decide: consistent with {whose} data set or scale being the cause, which these runs cannot "
+                       "separate from their other differences")
         elif held:
             missing = [n for n in names if n not in held]
-            pointer = f"the paper's result holds on {', '.join(sorted(held))} but not on {' or '.join(missing)}"
+            pointer = f"the paper's result holds on {' and '.join(held)} but not on {' or '.join(missing)}"
         else:
             pointer = "neither run reproduces the paper's result"
         sentences.append(f"**{claim}** — the paper: {paper} — {said}. {pointer[0].upper()}{pointer[1:]}.")
     return sentences
+
+
+def replicated(rows: list[dict]) -> list[dict]:
+    """Rows whose ``replicate`` (see :func:`row`) is folded into their cells, for a table: the
+    number gains the replicate's, the verdict says whether the replicate agrees ("robust") or
+    not. Rows without a replicate are unchanged."""
+    out = []
+    for r in rows:
+        if "replicate" not in r:
+            out.append(r)
+            continue
+        again = r["replicate"]
+        agree = "robust: the replicate agrees" if r["robust"] else f"not robust: the replicate says {again['verdict']}"
+        out.append({**r, "this run": f"{r['this run']}; replicate {again['this run'].split(': ', 1)[-1]}",
+                    "verdict": f"{r['verdict']} ({agree})"})
+    return out
 
 
 def capped_anywhere(tables: dict[str, list[dict]]) -> int:

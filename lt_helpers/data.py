@@ -39,6 +39,7 @@ DATASETS = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
 # "auto" picks the paper's dataset for a model when it can be had
 PAPER_DATASET = {"lenet_300_100": "mnist", **{m: "cifar10" for m in ("conv2", "conv4", "conv6", "vgg19", "resnet20")}}
 VALIDATION_SIZE = {"mnist1d": 500, "fashion_mnist": 5000, "mnist": 5000, "cifar10": 5000}
+TEST_SIZE = {"mnist1d": 1000, "fashion_mnist": 10000, "mnist": 10000, "cifar10": 10000}  # every run tests on all of it
 MEAN_STD = {  # per channel, of the training images scaled to [0, 1]
     "mnist": ((0.1307,), (0.3081,)),
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}

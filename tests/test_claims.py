@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 
 from lt_helpers import claims
@@ -36,23 +38,37 @@ def test_one_trial_concludes_nothing_and_bad_shapes_are_refused():
         claims.paired([], [])
 
 
-def test_t_quantiles():
-    assert claims.t975(4) == 2.776 and claims.t975(11) == 2.228 and claims.t975(1000) == 1.96
+def test_t_quantiles_come_from_scipy_and_leave_the_shipped_numbers_as_they_were():
+    from scipy import stats as sp
+
+    assert claims.t975(4) == pytest.approx(2.776, abs=5e-4) and claims.t975(11) == sp.t.ppf(0.975, 11)
+    assert claims.t975(1000) == pytest.approx(1.962, abs=1e-3)
+    # two numbers a statistician recomputed from the shipped runs with the old table (n = 5: t(4) = 2.776)
+    fashion = full_run("lenet_300_100-fashion_mnist-paper")
+    level = fashion.level_nearest(3.6)
+    assert claims.brief(fashion.per_trial(level, "ticket", claims.ACC), fashion.per_trial(0, "ticket", claims.ACC)) == \
+        "+0.1 points (95% CI −0.2 to +0.5, n=5)"
+    resnet = full_run("resnet20-mnist1d-lr0.1-long")
+    assert claims.brief(resnet.per_trial(resnet.level_nearest(8.6), "ticket", claims.ACC),
+                        resnet.per_trial(resnet.level_nearest(8.6), "random_reinit", claims.ACC)) == \
+        "+0.6 points (95% CI +0.3 to +0.8, n=5)"
 
 
 def test_a_verdict_follows_the_interval_and_the_claimed_direction():
     up, down, flat = [2.0, 2.5, 1.8, 2.2, 2.1], [-1.0, -1.2, -0.8, -1.1, -0.9], [0.5, -0.4, 0.2, -0.3, 0.1]
     zero = [0.0] * 5
     assert claims.verdict(up, zero, "higher") == "reproduced"
-    assert claims.verdict(up, zero, "lower") == "not reproduced: the opposite"
+    assert claims.verdict(up, zero, "lower") == "contradicted: clearly the opposite"
     assert claims.verdict(down, zero, "lower") == "reproduced"
-    assert claims.verdict(flat, zero, "higher") == "not reproduced: no clear difference"
+    assert claims.verdict(flat, zero, "higher").startswith("inconclusive: the interval covers zero (")
     assert claims.verdict([1.0], [0.0], "higher") == "not testable: one trial"
-    assert claims.verdict(flat, zero, "same") == "consistent: no clear difference"
-    assert claims.verdict(up, zero, "same") == "not reproduced: a clear difference"
-    assert claims.verdict(up, zero, "at least") == "reproduced: higher"
-    assert claims.verdict(flat, zero, "at least") == "consistent: no clear difference"
-    assert claims.verdict(down, zero, "at least") == "not reproduced: lower"
+    assert claims.verdict(flat, zero, "same", margin=1.0) == "reproduced: within ±1"
+    assert claims.verdict(up, zero, "same", margin=1.0) == "contradicted: higher by more than the ±1 margin"
+    assert claims.verdict(up, zero, "at least", margin=1.0) == "reproduced: higher"
+    assert claims.verdict(flat, zero, "at least", margin=1.0) == "reproduced: within −1"
+    assert claims.verdict(down, zero, "at least", margin=0.5) == "contradicted: lower by more than the −0.5 margin"
+    assert claims.verdict(down, zero, "at most", margin=0.5) == "reproduced: lower"
+    assert claims.verdict(up, zero, "at most", margin=0.5) == "contradicted: higher by more than the +0.5 margin"
     with pytest.raises(ValueError, match="higher"):
         claims.verdict(up, zero, "faster")
     assert claims.brief(up, zero) == "+2.1 points (95% CI +1.8 to +2.4, n=5)"
@@ -89,12 +105,13 @@ def test_identical_differences_are_decided_by_the_exact_sign_test():
     assert claims.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
     assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == \
         "−500 iterations (the same in all 2 trials, sign test p = 0.5)"
-    assert claims.verdict([800, 900, 700], [1300, 1400, 1200], "lower") == "not reproduced: no clear difference"
+    assert claims.verdict([800, 900, 700], [1300, 1400, 1200], "lower").startswith(
+        "inconclusive: the same difference in all 3 trials, too few for the sign test")
     six = list(range(6))
     assert claims.paired([x - 500 for x in six], six).sign_p == pytest.approx(0.03125)
     assert claims.verdict([x - 500 for x in six], six, "lower") == "reproduced"
     assert claims.compare([x + 2 for x in six], six, "higher", "lower").startswith("higher, by 2.0 points (")
-    assert claims.verdict([1.0] * 6, [1.0] * 6, "same") == "consistent: no clear difference"
+    assert claims.verdict([1.0] * 6, [1.0] * 6, "same", margin=0.5) == "reproduced: within ±0.5"
 
 
 def _curve(stop, acc, iterations, rise=1.0):
@@ -144,9 +161,9 @@ def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     reinit = by[("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%")]
     assert reinit["verdict"] == "reproduced"
     oneshot = [r for r in rows if r["claim"].startswith("one-shot tickets reach")]
-    assert [r["verdict"] for r in oneshot] == ["not reproduced: the opposite"] * 4  # one-shot stops 400 later
+    assert [r["verdict"] for r in oneshot] == ["contradicted: clearly the opposite"] * 4  # one-shot stops 400 later
     slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
-    assert slower[3]["verdict"] == "not reproduced: the opposite"
+    assert slower[3]["verdict"] == "contradicted: clearly the opposite"
 
 
 def test_the_criterion_is_measured_where_the_proxy_says_otherwise():
@@ -158,15 +175,19 @@ def test_the_criterion_is_measured_where_the_proxy_says_otherwise():
     find = lambda start, paper: next(r for r in rows if r["claim"].startswith(start) and r["paper"].startswith(paper))
     criterion = find("tickets match the dense network's accuracy in fewer", "yes at 21.1")
     proxy = find("tickets reach minimum validation loss sooner than the dense", "yes, at 21.1")
-    assert criterion["verdict"] == "reproduced" and proxy["verdict"] == "not reproduced: the opposite"
+    assert criterion["verdict"] == "reproduced" and proxy["verdict"] == "contradicted: clearly the opposite"
     level = run.level_nearest(21.1)
     ticket, never = claims.match_iterations(run, level, "ticket")
     dense, _ = claims.match_iterations(run, 0, "ticket")
     assert never == 0 and (ticket < dense).all()
     reinit, never = claims.match_iterations(run, level, "random_reinit")  # 5 points short: never reaches it
-    assert never == 5 and (reinit == 15100).all()
+    assert never == 5 and np.isinf(reinit).all()  # censored, not imputed
     vs_reinit = find("tickets match the dense network's accuracy sooner than their random", "yes at 21%")
     assert vs_reinit["capped"] == (5, 10)  # every reinitialization counted as never reaching it
+    # five tickets sooner than five networks that never got there: the order is known, the sizes are not, and the
+    # sign test over 5 trials (p = 0.0625) cannot decide
+    assert vs_reinit["verdict"].startswith("inconclusive: 5 network(s) never reached the target")
+    assert "the first lower in 5 of 5 trials" in vs_reinit["this run"] and "never reached" in vs_reinit["this run"]
 
 
 def test_side_by_side_puts_each_runs_verdict_beside_the_others():
@@ -186,7 +207,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
     said = claims.disagreements({"A": same, "B": slower}, reference="A")
     assert said and all("A reproduces it" in s and "B clearly contradicts it" in s for s in said)
-    assert "holds on A and not on B: consistent with that run's data set or scale being the cause" in said[0]
+    assert "holds on A and not on B, and both runs decide: consistent with that run's data set" in said[0]
     said = claims.disagreements({"A": same, "B": slower}, reference="B")
     assert "holds on A but not on B" in said[0]
     assert "holds on A but not on B" in claims.disagreements({"A": same, "B": slower})[0]  # no reference named
@@ -231,17 +252,20 @@ def test_control_claims_are_tested_where_the_run_trained_its_controls():
     run = _controls_run()
     assert run.level_nearest(7.0) == 12 and claims.control_levels(run) == [12, 15]
     assert claims.control_levels(_controls_run(at_rounds=(3, 10))) == [10]  # nearest 7% and sparsest: one level
-    rows = claims.control_rows(run)
+    rows = claims.control_rows(_controls_run(sign_noise=0.0001))
     assert len(rows) == 8 and [r["this run"][:8] for r in rows[::4]] == ["at 6.9%:", "at 3.5%:"]
     by = {r["claim"]: r["verdict"] for r in rows[:4]}
     assert by["tickets reach minimum validation loss sooner than their random reinitializations"] == "reproduced"
     assert by["tickets are more accurate than their random reinitializations"] == "reproduced"
     assert by["for LeNet, reinitialized tickets are more accurate than randomly pruned networks"] == "reproduced"
-    assert by["the ticket's signs with new magnitudes are as accurate as the ticket"].startswith("consistent")
+    signs = rows[3]
+    assert signs["claim"].startswith("the ticket's signs with new magnitudes are as accurate as the ticket")
+    assert signs["verdict"].startswith("reproduced: within ±")
+    assert "keeps 100% of the ticket's +2.0-point lead over reinitialization" in signs["this run"]  # the effect size
     tied = claims.control_rows(_controls_run(sign_gap=-0.01, sign_noise=0.01))  # between the two, and noisy
     assert tied[3]["verdict"].startswith("not testable: the sign-kept networks are indistinguishable")
     worse = claims.control_rows(_controls_run(sign_gap=-0.05))
-    assert worse[3]["verdict"] == "not reproduced: a clear difference"
+    assert worse[3]["verdict"].startswith("contradicted: lower by more than the ±")
     with pytest.raises(ValueError, match="no random reinitializations"):
         claims.control_levels(_controls_run(at_rounds=()))
 
@@ -264,7 +288,8 @@ def test_a_claim_is_scanned_over_every_level():
     run = _fabricated_run(ticket_stop_shift=-500)
     speed = claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "dense"))
     # at rounds 5, 10 and 15 the made-up noise cancels: five identical differences, sign test p = 0.0625
-    assert speed == {"above": [], "below": [r for r in range(1, 16) if r % 5], "unclear": [5, 10, 15]}
+    assert {k: speed[k] for k in ("above", "below", "unclear")} == \
+        {"above": [], "below": [r for r in range(1, 16) if r % 5], "unclear": [5, 10, 15]}
     assert claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "random_reinit"))["below"] == list(range(1, 16))
     assert claims.scan(run, (claims.MATCH, "ticket"), (claims.MATCH, "dense"))["below"]  # the criterion scans too
     assert claims.stretches(run, [1, 2, 3, 7]) == "from 80.0% to 51.2% and at 21.0%"
@@ -274,22 +299,140 @@ def test_a_claim_is_scanned_over_every_level():
 
 def test_an_interval_wider_than_the_margin_cannot_show_two_results_alike():
     a, b = [70.0, 82.0], [76.0, 76.5]  # n = 2: an interval over zero, but dozens of points wide
-    assert claims.verdict(a, b, "at least") == "consistent: no clear difference"
-    assert claims.verdict(a, b, "at least", margin=1.0).startswith("not testable: the 95% interval (")
-    assert "reaches below −1, so it cannot show the first no worse" in claims.verdict(a, b, "at least", margin=1.0)
-    assert "reaches beyond ±1, so it cannot show the two alike" in claims.verdict(a, b, "same", margin=1.0)
+    with pytest.raises(ValueError, match="needs a margin"):
+        claims.verdict(a, b, "at least")  # without one, the verdict would track precision, not size
+    assert claims.verdict(a, b, "at least", margin=1.0).startswith("inconclusive: the interval reaches beyond the −1 "
+                                                                   "margin (")
+    assert claims.verdict(a, b, "same", margin=1.0).startswith("inconclusive: the interval reaches beyond the ±1")
     close = [76.1, 76.4, 76.2, 76.3, 76.2], [76.0, 76.5, 76.3, 76.2, 76.3]
-    assert claims.verdict(*close, "same", margin=1.0) == "reproduced: within ±1 (95% interval)"
+    assert claims.verdict(*close, "same", margin=1.0) == "reproduced: within ±1"
     assert claims.verdict([76.0, 76.1, 76.2], [75.7, 75.75, 75.9], "at least", margin=1.0) == "reproduced: higher"
-    assert claims.verdict([75.8, 75.6, 75.9], [76.0, 76.0, 76.1], "at least", margin=1.0) == \
-        "reproduced: within −1 (95% interval)"  # clearly lower, but by less than the margin
+    assert claims.verdict([75.8, 75.6, 75.9, 75.8, 75.7], [76.0] * 5, "at least", margin=1.0) == \
+        "not reproduced: clearly lower, though by less than the −1 margin"  # clearly apart: never 'the same'
     assert claims.verdict([70.0, 71.0, 70.5], [76.0, 76.1, 75.9], "same", margin=1.0) == \
-        "not reproduced: a clear difference"
+        "contradicted: lower by more than the ±1 margin"
     across = [75.3, 75.1, 74.5, 74.6, 74.6], [76.0, 75.7, 75.6, 75.5, 75.6]  # clearly lower: −0.7, 95% CI −1.2 to −0.2
     assert claims.paired(*across).below and claims.paired(*across).low < -1 < claims.paired(*across).high
-    assert "reaches below −1" in claims.verdict(*across, "at least", margin=1.0)  # neither within −1 nor beyond it
-    assert "reaches beyond ±1" in claims.verdict(*across, "same", margin=1.0)
-    assert claims.verdict(*across, "at least") == "not reproduced: lower"  # without a margin, lower is lower
+    assert claims.verdict(*across, "at least", margin=1.0) == \
+        "not reproduced: clearly lower, perhaps by more than the −1 margin"
+    assert claims.verdict(*across, "at most", margin=1.0) == "reproduced: lower"
+
+
+def test_the_ladder_separates_no_evidence_from_evidence_against():
+    """An interval over zero that also covers the paper's effect cannot decide (inconclusive, with
+    how many trials would); one that excludes the paper's effect but not zero is evidence that any
+    effect is smaller (not reproduced); clearly the other way is contradicted."""
+    zero = [0.0] * 5
+    covers_both = [0.6, -0.2, 0.5, -0.1, 0.3]  # +0.22, 95% CI about −0.2 to +0.6: covers 0 and the paper's +0.5
+    said = claims.verdict(covers_both, zero, "higher", effect=0.5)
+    assert said.startswith("inconclusive: the interval covers zero and the paper's +0.5 (about ")
+    n = claims.paired(covers_both, zero).trials_to_decide(0.0, 0.5)
+    assert n and n > 5 and f"about {n} trials would decide" in said
+    small = [0.1, -0.1, 0.05, -0.05, 0.0]  # 0.0, 95% CI about −0.12 to +0.12: excludes +0.5, not zero
+    assert claims.verdict(small, zero, "higher", effect=0.5) == \
+        "not reproduced: smaller than the paper's +0.5 (the interval excludes it, not zero)"
+    assert claims.verdict(small, zero, "higher").startswith("inconclusive")  # no reported size: cannot say smaller
+    assert claims.verdict([-x - 1 for x in small], zero, "higher", effect=0.5) == "contradicted: clearly the opposite"
+    with pytest.raises(ValueError, match="other way"):
+        claims.verdict(small, zero, "higher", effect=-0.5)
+    for word in ("reproduced", "inconclusive", "not reproduced", "contradicted", "not testable"):
+        assert word in claims.WORDS
+
+
+@pytest.mark.parametrize("name,pairs", [
+    ("lenet_300_100-fashion_mnist-paper", [("ticket", "dense")]),
+    ("lenet_300_100-mnist1d-paper", [("ticket", "dense")]),
+    ("lenet_300_100-fashion_mnist-paper-controls", [("sign_reinit", "ticket"), ("ticket", "dense")]),
+    ("lenet_300_100-mnist1d-paper-controls", [("sign_reinit", "ticket")]),
+    ("resnet20-mnist1d-lr0.1-long", [("ticket", "random_reinit"), ("ticket", "dense")]),
+    ("vgg19-mnist1d-lr0.1-long", [("ticket", "dense")])])
+def test_no_equivalence_claim_is_reproduced_where_the_run_shows_the_two_apart(name, pairs):
+    """Every kind of sameness claim, with its margin from the run's own scale, at every level of a
+    shipped run: never 'reproduced' where the same run shows the two clearly apart on the side the
+    claim rules out (the old ±1 margin was: five Fashion-MNIST levels with tickets clearly above)."""
+    run = full_run(name)
+    tested = 0
+    for a, b in pairs:
+        levels = sorted({r["round"] for r in run.runs if r["condition"] == a and r["round"] > 0})
+        for level in levels:
+            if b != "dense" and not any(r["round"] == level and r["condition"] == b for r in run.runs):
+                continue
+            p = claims.paired(run.per_trial(level, a, claims.ACC),
+                              run.per_trial(0, "ticket", claims.ACC) if b == "dense" else run.per_trial(level, b, claims.ACC))
+            for kind, denied in (("same", p.clear), ("at least", p.below), ("at most", p.above)):
+                r = claims.row(run, "x", "y", level, (claims.ACC, a), (claims.ACC, b), kind)
+                assert not (denied and claims.outcome(r["verdict"]) == "reproduced"), (level, kind, r)
+                tested += 1
+    assert tested >= 15
+
+
+def test_a_scan_corrects_for_the_number_of_levels():
+    """A level clear only on its own (p just under 0.05) among many flat ones is not a finding once
+    the scan corrects for the number of levels (Benjamini–Hochberg); its uncorrected mark stays."""
+    from lt_helpers.iterative import Results
+
+    noise = [0.3, -0.2, 0.1, -0.25, 0.05]
+    runs = []
+    for rnd in range(12):
+        for t in range(5):
+            shift = {3: 0.02 + noise[t] / 20, 8: 0.5 + noise[t] / 100}.get(rnd, noise[(t + rnd) % 5] / 10)
+            for cond, acc in (("ticket", 0.8 + (shift if rnd else 0)), ("random_reinit", 0.8)):
+                if rnd or cond == "ticket":
+                    runs.append(dict(trial=t, round=rnd, condition=cond, percent_remaining=100 * 0.8 ** rnd,
+                                     early_stop_iteration=100, early_stop_test_acc=acc, final_test_acc=acc,
+                                     early_stop_at_end=False))
+    scan = claims.scan(Results({}, runs), (claims.ACC, "ticket"), (claims.ACC, "random_reinit"))
+    assert scan["above uncorrected"] == [3, 8]
+    assert claims.paired(*(Results({}, runs).per_trial(3, c, claims.ACC) for c in ("ticket", "random_reinit"))).p > 0.004
+    assert scan["above"] == [8] and 3 in scan["unclear"]
+    assert claims.stats.corrected([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.0533, 0.0533, 0.5], abs=1e-3)
+
+
+def test_a_replicate_is_shown_and_a_verdict_is_robust_only_where_both_agree():
+    run, again = _fabricated_run(), _fabricated_run(ticket_stop_shift=+500)  # the replicate: tickets slower
+    rows = claims.lenet_rows(run, replicate=again)
+    proxy = next(r for r in rows if r["paper"] == "yes, at 21.1% (38% sooner)")
+    assert proxy["robust"] is False and claims.outcome(proxy["replicate"]["verdict"]) == "contradicted"
+    acc = next(r for r in rows if r["claim"] == "tickets are more accurate than the dense network (at early stop)")
+    assert acc["robust"] is True
+    shown = {r["claim"] + r["paper"]: r for r in claims.replicated(rows)}
+    assert shown[proxy["claim"] + proxy["paper"]]["verdict"].endswith("(not robust: the replicate says "
+                                                                      "contradicted: clearly the opposite)")
+    assert "; replicate " in shown[proxy["claim"] + proxy["paper"]]["this run"]
+    assert shown[acc["claim"] + acc["paper"]]["verdict"].endswith("(robust: the replicate agrees)")
+    oneshot = next(r for r in rows if r["claim"].startswith("one-shot"))
+    no_oneshot = Results_without(again, "oneshot")
+    assert "replicate" not in claims.lenet_rows(run, replicate=no_oneshot)[rows.index(oneshot)]  # no networks: no claim
+
+
+def Results_without(run, condition):
+    from lt_helpers.iterative import Results
+
+    return Results(run.config, [r for r in run.runs if r["condition"] != condition])
+
+
+def test_the_shipped_lenet_runs_are_replicates_of_each_other():
+    """The controls runs re-train the same trials' tickets from the same θ0 (so chapters show both):
+    their dense networks are the same networks, record for record."""
+    for data in ("mnist1d", "fashion_mnist"):
+        a, b = full_run(f"lenet_300_100-{data}-paper"), full_run(f"lenet_300_100-{data}-paper-controls")
+        assert list(a.per_trial(0, "ticket", claims.ACC)) == list(b.per_trial(0, "ticket", claims.ACC))
+        row = next(r for r in claims.lenet_rows(a, replicate=b) if "near 3.6%" in r["claim"])
+        assert "replicate" in row and "robust" in row
+
+
+def test_a_difference_on_a_small_test_set_is_said_in_test_examples():
+    from lt_helpers.data import TEST_SIZE
+
+    assert claims.stats.examples(0.6, 1000) == "about 6 of 1,000 test examples"
+    resnet = full_run("resnet20-mnist1d-lr0.1-long")
+    r = claims.row(resnet, "x", "y", resnet.level_nearest(8.6), (claims.ACC, "ticket"), (claims.ACC, "random_reinit"),
+                   "higher")
+    assert r["this run"].endswith("; about 6 of 1,000 test examples")
+    fashion = full_run("lenet_300_100-fashion_mnist-paper")
+    assert "test examples" not in claims.row(fashion, "x", "y", 3, (claims.ACC, "ticket"), (claims.ACC, "dense"),
+                                             "higher")["this run"]  # 10,000: the interval is the story
+    assert TEST_SIZE["mnist1d"] == 1000 and TEST_SIZE["fashion_mnist"] == 10000
 
 
 def test_float_noise_does_not_make_identical_differences_clear():
@@ -303,14 +446,29 @@ def test_a_scan_skips_levels_where_the_control_did_not_train():
     assert claims.scan(run, (claims.ACC, "ticket"), (claims.ACC, "random_reinit"))["above"] == [3, 7, 12, 15]
 
 
-def test_every_verdict_is_read_as_what_it_says():
-    assert claims._outcome("not reproduced: a clear difference") == "opposite"  # against a claim of 'the same'
-    assert claims._outcome("not reproduced: lower") == "opposite"
-    assert claims._outcome("not reproduced: the opposite") == "opposite"
-    assert claims._outcome("not reproduced: no clear difference") == "no clear difference"
-    assert claims._outcome("reproduced: within ±1 (95% interval)") == "reproduced"
-    assert claims._outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
-    assert claims._outcome("consistent: no clear difference") == "consistent"
+def test_every_verdict_is_read_as_its_rung_of_the_ladder():
+    assert claims.outcome("not reproduced: clearly lower, though by less than the ±1 margin") == "not reproduced"
+    assert claims.outcome("not reproduced: smaller than the paper's +0.5 (the interval excludes it, not zero)") == \
+        "not reproduced"
+    assert claims.outcome("contradicted: clearly the opposite") == "contradicted"
+    assert claims.outcome("inconclusive: the interval covers zero (about 9 trials would decide)") == "inconclusive"
+    assert claims.outcome("reproduced: within ±1") == "reproduced"
+    assert claims.outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
+    with pytest.raises(ValueError, match="not a verdict"):
+        claims.outcome("consistent: no clear difference")
+
+
+def test_an_inconclusive_run_is_no_disagreement_between_data_sets():
+    """'Holds on A, inconclusive on B' where B cannot decide: the sentence must not explain it by
+    B's data set (the old wording said 'holds on X but not on Y')."""
+    rows = lambda verdict: [{"claim": "c", "paper": "p", "this run": "x", "verdict": verdict, "capped": (0, 10)}]
+    said = claims.disagreements({"A": rows("reproduced"), "B": rows("inconclusive: the interval covers zero")},
+                                reference="A")
+    assert "holds on A; inconclusive on B: where a run cannot decide there is no disagreement" in said[0]
+    assert "data set or scale" not in said[0]
+    said = claims.disagreements({"A": rows("reproduced"), "B": rows("contradicted: clearly the opposite")},
+                                reference="A")
+    assert "both runs decide: consistent with that run's data set or scale being the cause" in said[0]
 
 
 def test_the_best_level_is_chosen_on_validation_not_test():
@@ -366,7 +524,7 @@ def test_a_paired_row_is_the_claim_its_interval_and_its_verdict():
     assert r == {"claim": "tickets are more accurate", "paper": "+1 point",
                  "this run": "at 21.1%: " + claims.brief(a, b), "verdict": claims.verdict(a, b, "higher")}
     assert r["verdict"].startswith("reproduced")
-    assert claims.paired_row("x", "y", "", a, b, "lower", "iterations", 0)["verdict"].startswith("not reproduced")
+    assert claims.paired_row("x", "y", "", a, b, "lower", "iterations", 0)["verdict"].startswith("contradicted")
 
 
 def test_the_glossary_names_every_full_runs_schedule():
@@ -408,5 +566,5 @@ def test_a_row_can_take_its_comparison_from_another_run_of_the_same_trials():
     own = claims.row(run, "x", "y", 5, (claims.ACC, "ticket"), (claims.ACC, "dense"), "higher")
     other = claims.row(run, "x", "y", 5, (claims.ACC, "ticket"), (claims.ACC, "dense"), "higher", b_run=better)
     assert own["this run"].startswith("at 32.8%: +1.0 points (the same in all 5 trials")
-    assert other["verdict"] == "not reproduced: the opposite" and other["this run"].startswith("at 32.8%: −4.4 points")
+    assert other["verdict"] == "contradicted: clearly the opposite" and other["this run"].startswith("at 32.8%: −4.4 points")
     assert other["capped"] == (0, 10)
