@@ -103,7 +103,8 @@ class Paired:
 
 def paired(a, b) -> Paired:
     """Pair ``a[i]`` with ``b[i]`` (one value per trial) and return the :class:`Paired` summary."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf: both censored, a tie (nan)
+        d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if d.ndim != 1 or len(d) == 0:
         raise ValueError(f"need one value per trial on each side, got shapes {np.shape(a)} and {np.shape(b)}")
     if np.isinf(d).any() or np.isinf(np.asarray(a, dtype=float)).any():  # censored: the order decides
@@ -204,7 +205,8 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
 
 def _order(a, b, p: Paired) -> str:
     """Censored pairs in words: which side came first in how many trials, how many never got there."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):
+        d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     lower, higher, tied = int((d < 0).sum()), int((d > 0).sum()), int(np.isnan(d).sum() + (d == 0).sum())
     ties = f", {tied} tied or neither reached" if tied else ""
     return (f"the first lower in {lower} of {p.n} trials, higher in {higher}{ties}; {p.censored} network"

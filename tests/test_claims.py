@@ -290,6 +290,7 @@ def test_a_claim_is_scanned_over_every_level():
     # at rounds 5, 10 and 15 the made-up noise cancels: five identical differences, sign test p = 0.0625
     assert {k: speed[k] for k in ("above", "below", "unclear")} == \
         {"above": [], "below": [r for r in range(1, 16) if r % 5], "unclear": [5, 10, 15]}
+    assert claims.scan(run, (claims.STOP, "dense"), (claims.STOP, "ticket"))["above"] == speed["below"]  # either side
     assert claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "random_reinit"))["below"] == list(range(1, 16))
     assert claims.scan(run, (claims.MATCH, "ticket"), (claims.MATCH, "dense"))["below"]  # the criterion scans too
     assert claims.stretches(run, [1, 2, 3, 7]) == "from 80.0% to 51.2% and at 21.0%"
@@ -386,6 +387,9 @@ def test_a_scan_corrects_for_the_number_of_levels():
     assert claims.paired(*(Results({}, runs).per_trial(3, c, claims.ACC) for c in ("ticket", "random_reinit"))).p > 0.004
     assert scan["above"] == [8] and 3 in scan["unclear"]
     assert claims.stats.corrected([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.0533, 0.0533, 0.5], abs=1e-3)
+    assert claims.sides(Results({}, runs), scan, "above", "below") == "clearly above at 6.7%"
+    assert claims.sides(Results({}, runs), {"above": [], "below": []}, "sooner", "later") == \
+        "neither clearly sooner nor clearly later at any level"
 
 
 def test_a_replicate_is_shown_and_a_verdict_is_robust_only_where_both_agree():
