@@ -2,10 +2,14 @@
 
 A chapter never types "reproduced" or "supports": :func:`verdict` decides it from the paired
 comparison (:mod:`lt_helpers.stats`, whose :func:`compare` and :func:`brief` word the numbers
-and are re-exported here), says "not testable" where the run cannot tell, and the functions
-below test the paper's claims on a run's records: one level (:func:`row`), every level
-(:func:`scan`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's controls
-(:func:`control_rows`), several runs side by side (:func:`side_by_side`, :func:`disagreements`).
+and are re-exported here) on one ladder, :data:`WORDS`: reproduced / inconclusive (the run cannot
+decide) / not reproduced (any effect is smaller than the paper's) / contradicted / not testable.
+A claim that two results are the same is judged against a margin on the run's own scale
+(:func:`margin_of`). The functions below test the paper's claims on a run's records: one level
+(:func:`row`, with a replicate run beside it where one exists), every level corrected for their
+number (:func:`scan`, :func:`sides`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's
+controls (:func:`control_rows`), several runs side by side (:func:`side_by_side`,
+:func:`disagreements`).
 """
 
 from __future__ import annotations
@@ -342,13 +346,14 @@ def control_levels(run, percents=(7.0, 0.0)) -> list[int]:
     return list(dict.fromkeys(int(f.loc[(f.percent_remaining - p).abs().idxmin(), "round"]) for p in percents))
 
 
-def control_rows(run, percents=(7.0, 0.0)) -> list[dict]:
+def control_rows(run, percents=(7.0, 0.0), replicate=None) -> list[dict]:
     """The paper's claims about initialization, and Zhou et al.'s about signs, tested on
     ``run`` (tickets with ``random_reinit``, ``random_prune`` and ``sign_reinit``) at each
-    level of :func:`control_levels`, paired by trial; rows as :func:`lenet_rows` gives them."""
+    level of :func:`control_levels`, paired by trial; rows as :func:`lenet_rows` gives them
+    (with a ``replicate``, its verdicts where it trained the same networks)."""
     rows = []
     for level in control_levels(run, percents):
-        claim = lambda *args: rows.append(row(run, *args[:2], level, *args[2:]))
+        claim = lambda *args: rows.append(row(run, *args[:2], level, *args[2:], replicate=replicate))
         claim("tickets reach minimum validation loss sooner than their random reinitializations",
               "yes (reinitialized tickets learn slower)", (STOP, "ticket"), (STOP, "random_reinit"), "lower",
               "iterations", 0)
@@ -408,7 +413,7 @@ DECIDED = ("reproduced", "not reproduced", "contradicted")  # the rungs on which
 def _described(rung: str) -> str:
     return {"reproduced": "reproduces it", "contradicted": "clearly contradicts it",
             "not reproduced": "does not reproduce it",
-            "inconclusive": "cannot decide it (its interval covers both zero and what the claim needs)",
+            "inconclusive": "cannot decide it",
             "not testable": "cannot test it"}[rung]
 
 
