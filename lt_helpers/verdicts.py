@@ -1,0 +1,186 @@
+"""The verdict ladder: what a run says of one of the paper's claims, in one word from the paired
+95% interval (:func:`verdict`), and what the verdicts of several runs say together
+(:func:`disagreements`, :func:`replicated`). :mod:`lt_helpers.claims` builds the rows that
+carry them; its users call these through it.
+
+The ladder (:data:`WORDS`): *reproduced* (the interval on the claim's side; for a claim that two
+results are the same, inside the margin and not clearly apart) / *inconclusive* (it covers zero
+and what the claim needs: the run cannot decide) / *not reproduced* (it excludes the paper's
+effect, not zero: any effect is smaller; or two results the claim calls alike clearly apart) /
+*contradicted* (clearly the opposite) / *not testable* (the run cannot tell).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .stats import Paired, _signed, paired
+
+CLAIMED = ("higher", "lower", "same", "at least", "at most")
+WORDS = ("reproduced", "inconclusive", "not reproduced", "contradicted", "not testable")  # the verdict ladder
+
+
+def _decide(p: Paired, *bounds: float) -> str:
+    """'about N trials would decide' (see :meth:`Paired.trials_to_decide`)."""
+    n = p.trials_to_decide(*bounds)
+    if n is None:
+        return "more trials would not move it off the edge"
+    return f"about {n} trials would decide" if n <= 100 else "over 100 trials would decide"
+
+
+def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None) -> str:
+    """The verdict on a claim of the paper about ``a`` against ``b``, tested on this run's values
+    paired by trial, on one ladder (:data:`WORDS`):
+
+    * ``reproduced``: the 95% interval of ``a - b`` lies on the claim's side (for a claim that
+      the two are the same, inside ``±margin`` and not clearly apart);
+    * ``inconclusive``: the interval covers zero *and* what the claim needs (the paper's
+      ``effect``, or beyond the margin): the run cannot decide; it says roughly how many trials
+      would;
+    * ``not reproduced``: the interval excludes the paper's ``effect`` but not zero (any effect
+      is smaller than the paper's), or, for a claim of sameness, the two are clearly apart by less
+      than the margin;
+    * ``contradicted``: clearly the opposite (beyond the margin, for a claim of sameness);
+    * ``not testable``: one trial, a diverged network, or most networks of a side still
+      improving at their end (``at_end``: one flag per trial per side).
+
+    ``claimed``: ``'higher'`` or ``'lower'`` (a direction; ``effect`` the paper's reported
+    ``a - b``, where it gives one), ``'same'`` (within ``±margin``), ``'at least'`` (no lower
+    than ``b - margin``) or ``'at most'`` (no higher than ``b + margin``). The last three need
+    ``margin`` (:func:`margin_of`: the comparison's own scale), the same rule for every such claim.
+    Where every trial gave the same difference, the exact sign test decides the direction."""
+    if claimed not in CLAIMED:
+        raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
+    if claimed in ("same", "at least", "at most") and margin is None:
+        raise ValueError(f"a claim {claimed!r} needs a margin (claims.margin_of(run): the dense networks' "
+                         "trial-to-trial spread), or it would tell precision, not the size of a difference")
+    if effect is not None and claimed in ("higher", "lower") and (effect > 0) != (claimed == "higher"):
+        raise ValueError(f"the paper's effect {effect:+g} points the other way from the claim {claimed!r}")
+    lost = int(np.isnan(np.asarray(a, dtype=float)).sum() + np.isnan(np.asarray(b, dtype=float)).sum())
+    if lost:
+        return f"not testable: {lost} network(s) diverged (their loss became NaN), so there is nothing to compare"
+    p = paired(a, b)
+    if p.n < 2:
+        return "not testable: one trial"
+    for side, flags in zip(("first", "second"), at_end or ()):
+        flags = np.asarray(flags, dtype=bool)
+        if flags.sum() * 2 > len(flags):
+            return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
+                    "at their end (a longer run decides)")
+    if claimed in ("higher", "lower"):
+        up = claimed == "higher"
+        if p.clear:
+            return "reproduced" if (p.diff > 0) == up else "contradicted: clearly the opposite"
+        if p.censored:
+            return (f"inconclusive: {p.censored} network(s) never reached the target, so only the order within each "
+                    f"trial counts, and the sign test over {p.n} trials cannot decide (p = {p.sign_p:.2g}; 6 trials "
+                    "all one way would)")
+        if p.sign_p is not None:
+            return f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
+        if effect is not None and (p.high < effect if up else p.low > effect):
+            return (f"not reproduced: smaller than the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)} (the "
+                    "interval excludes it, not zero)")
+        said = f"zero and the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}" if effect is not None else "zero"
+        return f"inconclusive: the interval covers {said} ({_decide(p, 0.0, *(() if effect is None else (effect,)))})"
+    m = f"{'±' if claimed == 'same' else '−' if claimed == 'at least' else '+'}{margin:.2g}"
+    low_bad, high_bad = claimed in ("same", "at least"), claimed in ("same", "at most")  # the sides the claim denies
+    if (low_bad and p.high < -margin) or (high_bad and p.low > margin):
+        return f"contradicted: {'lower' if p.diff < 0 else 'higher'} by more than the {m} margin"
+    if (low_bad and p.below) or (high_bad and p.above):
+        within = (p.low >= -margin) and (p.high <= margin)
+        return (f"not reproduced: clearly {'lower' if p.diff < 0 else 'higher'}, "
+                + (f"though by less than the {m} margin" if within else f"perhaps by more than the {m} margin"))
+    if claimed == "at least" and p.above:
+        return "reproduced: higher"
+    if claimed == "at most" and p.below:
+        return "reproduced: lower"
+    if (not low_bad or p.low >= -margin) and (not high_bad or p.high <= margin):
+        return f"reproduced: within {m}"
+    edge = -margin if p.low < -margin and low_bad else margin
+    return f"inconclusive: the interval reaches beyond the {m} margin ({_decide(p, 0.0, edge)})"
+
+
+def outcome(v: str) -> str:
+    """A verdict reduced to its rung of the ladder (:data:`WORDS`): 'reproduced',
+    'inconclusive', 'not reproduced', 'contradicted' or 'not testable'."""
+    for word in ("not reproduced", "not testable", "reproduced", "inconclusive", "contradicted"):
+        if v.startswith(word):
+            return word
+    raise ValueError(f"not a verdict: {v!r}")
+
+
+DECIDED = ("reproduced", "not reproduced", "contradicted")  # the rungs on which a run has decided
+
+
+def _described(rung: str) -> str:
+    return {"reproduced": "reproduces it", "contradicted": "clearly contradicts it",
+            "not reproduced": "does not reproduce it",
+            "inconclusive": "cannot decide it",
+            "not testable": "cannot test it"}[rung]
+
+
+def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -> list[str]:
+    """One generated sentence for every claim whose verdicts differ between the runs of
+    ``tables`` (as for :func:`side_by_side`): what each run shows, and what the runs themselves
+    point to. Where networks compared were still improving at their end, their early stops are
+    lower bounds and a longer run has to decide. Where a run is inconclusive or cannot test the
+    claim, the sentence says so ("holds on X, inconclusive on Y"): that is no disagreement
+    between data sets. Only where every run decides, and the paper's result holds on
+    ``reference`` (the run nearest the paper's setting: the positive control) and not on the
+    others, does it point to those runs' data set or scale (which the runs cannot separate from
+    their other differences)."""
+    names, sentences = list(tables), []
+    for row_set in zip(*tables.values()):
+        rungs = [outcome(r["verdict"]) for r in row_set]
+        if len(set(rungs)) == 1:
+            continue
+        claim, paper = row_set[0]["claim"], row_set[0]["paper"]
+        again = lambda r: ("" if r.get("robust", True) else
+                           f"; its replicate says {outcome(r['replicate']['verdict'])}, so neither verdict is robust")
+        said = "; ".join(f"{n} {_described(o)} ({r['this run']}{again(r)})" for n, o, r in zip(names, rungs, row_set))
+        capped = [(n, r["capped"]) for n, r, o in zip(names, row_set, rungs) if r["capped"][0] and o != "reproduced"]
+        held = [n for n, o in zip(names, rungs) if o == "reproduced"]
+        undecided = [(n, o) for n, o in zip(names, rungs) if o not in DECIDED]
+        others = [n for n in names if n != reference]
+        if capped and any(o == "not testable" for o in rungs):
+            why = " and ".join(f"on {n} {k} of the {m} networks compared were still improving at their last "
+                               "evaluation" for n, (k, m) in capped)
+            pointer = (f"{why}, so there the comparison rests partly on early stops that are only lower bounds: a "
+                       "longer run would tell whether the data set or the training length decides it")
+        elif undecided:
+            parts = ([f"the paper's result holds on {' and '.join(held)}"] if held else []) + \
+                [f"{o} on {n}" for n, o in zip(names, rungs) if o != "reproduced"]
+            pointer = "; ".join(parts) + ": where a run cannot decide there is no disagreement between the data sets to explain"
+        elif reference in held:
+            whose = "that run's" if len(others) == 1 else "those runs'"
+            pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}, and both runs "
+                       f"decide: consistent with {whose} data set or scale being the cause, which these runs cannot "
+                       "separate from their other differences")
+        elif held:
+            missing = [n for n in names if n not in held]
+            pointer = f"the paper's result holds on {' and '.join(held)} but not on {' or '.join(missing)}"
+        else:
+            pointer = "neither run reproduces the paper's result"
+        sentences.append(f"**{claim}** — the paper: {paper} — {said}. {pointer[0].upper()}{pointer[1:]}.")
+    return sentences
+
+
+def replicated(rows: list[dict]) -> list[dict]:
+    """Rows whose ``replicate`` (see :func:`row`) is folded into their cells, for a table: the
+    number gains the replicate's, the verdict says whether the replicate agrees ("robust") or
+    not. Rows without a replicate are unchanged."""
+    out = []
+    for r in rows:
+        if "replicate" not in r:
+            out.append(r)
+            continue
+        again = r["replicate"]
+        agree = "robust: the replicate agrees" if r["robust"] else f"not robust: the replicate says {again['verdict']}"
+        out.append({**r, "this run": f"{r['this run']}; replicate {again['this run'].split(': ', 1)[-1]}",
+                    "verdict": f"{r['verdict']} ({agree})"})
+    return out
+
+
+def capped_anywhere(tables: dict[str, list[dict]]) -> int:
+    """How many networks compared in ``tables`` were still improving at their end."""
+    return sum(r["capped"][0] for rows in tables.values() for r in rows)
