@@ -95,18 +95,22 @@ def test_side_by_side_puts_images_channels_last_and_keeps_1d_as_is():
     assert torch.equal(h, x.transpose(0, 1).flatten(1, 2))  # copy k's channels at k*C ... (k+1)*C - 1
     x1 = torch.randn(3, 4, 2, 7)
     assert torch.equal(models.side_by_side(x1), x1.transpose(0, 1).flatten(1, 2))
+    grey = torch.randn(3, 4, 1, 5, 6)  # one channel per copy: channels-last too
+    assert models.side_by_side(grey).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(models.side_by_side(grey), grey.transpose(0, 1).flatten(1, 2))
 
 
-@pytest.mark.parametrize("name", ["conv2", "vgg19", "resnet20"])
-def test_channels_last_changes_the_layout_not_the_results(name):
+@pytest.mark.parametrize("name,channels", [("conv2", 3), ("vgg19", 3), ("resnet20", 3), ("conv2", 1), ("resnet20", 1)])
+def test_channels_last_changes_the_layout_not_the_results(name, channels):
     """Every 2-D convolution sees channels-last activations, and the outputs equal those of
     the default layout. Gradients are compared on Conv-2: in VGG-19 and ResNet-20 at
     initialization, batch norm over a few examples makes some gradients so ill-conditioned
     that float32 in *either* layout differs from float64 by up to 30% (measured), so
-    comparing the two layouts there would test rounding, not layout."""
-    net = models.build(name, (3, 32, 32), copies=2, seeds=[0, 1])
+    comparing the two layouts there would test rounding, not layout. Grey images (one channel per
+    copy, Fashion-MNIST's) too: there the stacking could leave them in the default layout."""
+    net = models.build(name, (channels, 32, 32), copies=2, seeds=[0, 1])
     gen = torch.Generator().manual_seed(0)
-    x, y = torch.randn(2, 8, 3, 32, 32, generator=gen), torch.randint(0, 10, (2, 8), generator=gen)
+    x, y = torch.randn(2, 8, channels, 32, 32, generator=gen), torch.randint(0, 10, (2, 8), generator=gen)
     layouts = []
     for m in net.modules():
         if isinstance(m, models.Conv):
