@@ -43,9 +43,18 @@ def test_bench_conv_rows(capsys):
     reference loop trains a real torch.nn Conv-2 on PIL-converted colour images."""
     # --steps 90: Conv-2 times 3 steps, enough that set-up noise cannot make a time negative
     assert bench.main(["--device", "cpu", "--steps", "90", "--repeats", "1", "--skip-chapter", "--skip-fashion", "--conv"]) == 0
-    rows = [r for r in _rows(capsys.readouterr().out) if r["workload"] == "Conv-2, CIFAR-shaped"]
+    out = capsys.readouterr().out
+    rows = [r for r in _rows(out) if r["workload"] == "Conv-2, CIFAR-shaped"]
     assert [r["method"] for r in rows] == ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=8 NCHW"]
     _check_ratios(rows, "Conv-2, CIFAR-shaped")
+    # #41: the conv nets on 28x28 grey images, evaluation included, beside their FLOP floor
+    grey = out[out.index("Conv-2/4/6 on 28x28 grey images"):].splitlines()
+    table = {line.split()[0]: [float(v.rstrip("%")) for v in line.split()[1:]] for line in grey[2:5]}
+    assert list(table) == ["conv2", "conv4", "conv6"]
+    for model, (step, evaluate, total, floor, share, _) in table.items():
+        assert step > 0 and evaluate > 0 and total == pytest.approx(step + evaluate, abs=0.11), model
+        assert 0 < floor < total * 1.5 and share == pytest.approx(100 * floor / total, abs=1), model
+    assert table["conv2"][3] < table["conv4"][3] < table["conv6"][3]  # more arithmetic, a higher floor
 
 
 @pytest.mark.parametrize("flag", ["--steps", "--repeats"])

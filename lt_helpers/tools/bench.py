@@ -8,14 +8,12 @@ with ``--conv``, the default on a GPU, also Conv-2 on CIFAR-shaped data):
   ``nn.Linear`` layers, Adam, and the masks re-applied to the weights after every step.
 * ``lt_helpers K=1``: :func:`lt_helpers.train.train` with one network.
 * ``lt_helpers K=8`` / ``K=32``: the same with 8 or 32 networks trained as one batched model.
-* Conv-2 has K=1 and K=8 rows, and ``K=8 NCHW``: the same with the images' default memory
-  layout instead of channels-last (``build(..., channels_last=False)``), to show what that layout buys.
+* Conv-2 has K=1, K=8 and ``K=8 NCHW`` rows (the images' default layout: what channels-last buys);
+  ``--conv`` adds Conv-2/4/6 on 28x28 grey images beside their floor (:func:`conv_rows`).
 
-``ms/step`` is wall time per training step *per network* (evaluation excluded), so a
-batched step of K networks counts K network-steps; ``vs reference`` and ``vs K=1`` are
-the reference's and the one-at-a-time ms/step divided by the row's (throughput ratios);
-``spread`` is how much slower the row's slowest repetition was than its best, a measure of
-the machine's noise during the run (on a shared machine, ratios move by about as much).
+``ms/step`` is wall time per training step *per network* (evaluation excluded), a batched
+step of K networks counting K; ``vs reference`` and ``vs K=1`` are throughput ratios; ``spread``
+is how much slower the slowest repetition was than the best: the machine's noise during the run.
 ``--bf16`` adds a row for batched training with bf16 autocast on the CPU (AVX512-BF16).
 A Fashion-MNIST section (where Debian's ``dataset-fashion-mnist`` or torchvision's files are
 on disk; ``--skip-fashion`` leaves it out) times what a full run on real images does: 10
@@ -26,9 +24,7 @@ reported numbers). Beside each: its arithmetic's floor, the multiply-adds of the
 steps and evaluations divided by this machine's measured matrix-multiply peak (a large
 single-threaded fp32 product, times the cores the groups use), and the share of that
 peak the run reaches.
-A last line times chapter 3's full MNIST-1D experiment
-(``paper`` preset: 5 trials, tickets and random reinit, 16 levels of 15,000 iterations),
-unless ``--skip-chapter``.
+A last line times chapter 3's full MNIST-1D experiment (``paper`` preset), unless ``--skip-chapter``.
 
 Each measurement is repeated (``--repeats``, interleaved across methods) and the best
 time is kept, so noise from a shared machine does not favour one method.
@@ -215,6 +211,49 @@ def fashion_rows(device, iterations: int, repeats: int, copies: int = 10) -> lis
     return lines
 
 
+def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: int = 1000) -> list[str]:
+    """Conv-2/4/6 at the paper's widths on 28x28 grey images, ``copies`` networks in their groups:
+    ms per network-step, evaluation included at a full run's schedule (5,000 validation images
+    every 100 steps, 10,000 test images every 1,000), from a timed step (:func:`lt_step_ms`) and a
+    timed evaluation; beside it the floor (the FLOPs that torch's FlopCounterMode counts, at this
+    machine's measured matrix-multiply rate) and the share of it reached."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ..train import _evaluate
+
+    _, _, grey = _mnist_shaped(max(images, 2000), device)
+    cpu = torch.device(device).type == "cpu"
+    cores = min(copies, GROUPS) if cpu else 1
+    peak, per_step = matmul_peak_gflops(device) * cores, 5000 / 100 + 10000 / 1000  # images evaluated per step
+    lines = [f"\nConv-2/4/6 on 28x28 grey images, {copies} networks in {cores} group(s), evaluation included "
+             f"(5,000 every 100 steps, 10,000 every 1,000); floor at {peak:,.0f} GFLOP/s",
+             f"{'model':8s} {'step ms':>8s} {'eval ms':>8s} {'ms/step':>9s} {'floor ms':>9s} {'of peak':>8s} {'spread':>7s}"]
+    for model in ("conv2", "conv4", "conv6"):
+        group = models.build(model, grey.input_shape, copies=copies // cores).to(device)  # one group's networks
+        x, y = grey.x_train[:60].expand(group.copies, 60, *grey.input_shape), grey.y_train[:60].repeat(group.copies)
+        with FlopCounterMode(display=False) as counted:
+            nn.functional.cross_entropy(group(x).flatten(0, 1), y).backward()
+        with FlopCounterMode(display=False) as forward, torch.no_grad():
+            group(x)
+        flops = (counted.get_total_flops() + forward.get_total_flops() / 60 * per_step) / group.copies
+        totals = []
+        for _ in range(repeats):
+            step, before = lt_step_ms(grey, copies, steps, model=model, base=2), torch.get_num_threads()
+            torch.set_num_threads(1 if cpu else before)  # as in a group's process
+            _sync(device)
+            t = time.perf_counter()
+            _evaluate(group, grey.x_test[:images], grey.y_test[:images])  # the groups evaluate side by side
+            _sync(device)
+            torch.set_num_threads(before)
+            evaluate = 1e3 * (time.perf_counter() - t) / images / copies * per_step  # per network-step
+            totals.append((step + evaluate, step, evaluate))
+        total, step, evaluate = min(totals)
+        floor_ms = 1e3 * flops / (peak * 1e9)
+        lines.append(f"{model:8s} {step:8.1f} {evaluate:8.1f} {total:9.1f} {floor_ms:9.1f} {floor_ms / total:8.0%} "
+                     f"{max(t[0] for t in totals) / total - 1:7.0%}")
+    return lines
+
+
 def _sync(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize()
@@ -250,7 +289,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions; the best is reported")
     p.add_argument("--bf16", action="store_true", help="on a CPU, also time batched training in bf16")
     p.add_argument("--conv", action="store_true",
-                   help="also time Conv-2 on CIFAR-shaped data (always on a GPU; on a 2-core CPU about 4 minutes more)")
+                   help="also time Conv-2 on CIFAR-shaped data (always on a GPU) and Conv-2/4/6 on 28x28 grey images "
+                        "with evaluation, beside their floor (on a 2-core CPU about 10 minutes more)")
     p.add_argument("--precision", default="auto", help="arithmetic for the chapter 3 timing")
     p.add_argument("--skip-chapter", action="store_true", help="skip timing chapter 3's full experiment")
     p.add_argument("--skip-fashion", action="store_true", help="skip the Fashion-MNIST section")
@@ -300,6 +340,9 @@ def main(argv=None) -> int:
         for m, ms in best.items():
             print(f"{name:30s} {m:22s} {ms:9.3f} {best['reference'] / ms:12.2f}x "
                   f"{best['lt_helpers K=1'] / ms:7.2f}x {max(times[m]) / ms - 1:7.0%}", flush=True)
+    if args.conv:
+        for line in conv_rows(device, args.repeats, steps=max(2, args.steps // 25), images=min(1000, 2 * args.steps)):
+            print(line, flush=True)
     if not args.skip_fashion:
         for line in fashion_rows(device, args.fashion_iterations, args.repeats):
             print(line, flush=True)
