@@ -26,11 +26,17 @@ from .verdicts import (CLAIMED, DECIDED, WORDS, capped_anywhere, disagreements, 
 
 
 def margin_of(run, key: str = "early_stop_test_acc") -> float:
-    """How far apart two results may be and still count as the same, on ``run``'s own scale: the
-    standard deviation over trials of the dense networks' ``key`` (round 0; accuracies in points),
-    that is, how far apart two dense networks trained from different seeds land on this data set.
-    Every "the same / within / returns to / at least as / no more than" claim uses it."""
-    return float(np.std(run.per_trial(0, "ticket", key), ddof=1))
+    """How far apart two results may be and still count as the same, on ``run``'s own scale and
+    in the compared quantity's unit: the standard deviation over trials of the dense networks'
+    ``key`` (round 0; accuracies in points, iterations in iterations), how far one dense network
+    trained from another seed typically lands from their mean on this data set (two of them
+    differ by √2 times that). Every "the same / within / returns to / at least as / no more
+    than" claim uses it; over 5 trials the estimate itself is uncertain (its 95% range: 0.6 to
+    2.9 times it), which the tables' explanations say."""
+    spread = float(np.std(run.per_trial(0, "ticket", key), ddof=1))
+    if not spread >= 0:
+        raise ValueError(f"no margin from this run's dense networks ({key}: {spread}); a diverged network?")
+    return spread
 
 
 def table(rows: list[dict]):
@@ -108,7 +114,8 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
     A claim of sameness (``'same'``, ``'at least'``, ``'at most'``) takes its margin from
     the :func:`margin_of` the run ``b`` comes from unless given; ``effect``: the paper's ``a - b``.
     The row also holds ``capped``: how many of the networks compared were still improving at
-    their last evaluation, of how many (for the criterion: how many never reached the target).
+    their last evaluation, of how many, and ``never``: for the criterion, how many never reached
+    the target (censored: compared by their order).
 
     ``replicate``: a second run of the same trials (another run that re-trained the same
     tickets); where it has both conditions at ``level``, the row shows its number and verdict
@@ -116,23 +123,25 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
     other = b_run or run
     (key_a, cond_a), (key_b, cond_b) = a, b
     if claimed in ("same", "at least", "at most") and margin is None:
-        margin = round(margin_of(other, key_b if key_b.endswith("_acc") else ACC), 2)
+        margin = round(margin_of(other, STOP if key_b == MATCH else key_b), 2)
     frame = run.frame()
     pct = frame[frame["round"] == level].percent_remaining.mean()
     values_a, values_b = _values(run, level, cond_a, key_a), _values(other, level, cond_b, key_b)
+    never = int(np.isinf(values_a).sum() + np.isinf(values_b).sum()) if key_a == MATCH else 0
     if key_a == MATCH:  # never reaching the dense accuracy is a finding (censored), not a run cut short
-        capped, at_end = (int(np.isinf(values_a).sum() + np.isinf(values_b).sum()), len(values_a) + len(values_b)), None
+        capped, at_end = (0, len(values_a) + len(values_b)), None
     else:
         rnd_b, c_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)
         at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), other.per_trial(rnd_b, c_b, "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
     size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
     out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin,
-                        effect, size), "capped": capped}
+                        effect, size), "capped": capped, "never": never}
     if replicate is not None and b_run is None and _has(replicate, level, cond_a) and _has(replicate, level, cond_b):
         again = row(replicate, text, paper, level, a, b, claimed, unit, digits, margin, effect=effect)
         out["replicate"] = {**{k: again[k] for k in ("verdict", "capped")}, "this run": again["this run"].split("; about")[0]}
-        out["robust"] = outcome(again["verdict"]) == outcome(out["verdict"])
+        out["agree"] = outcome(again["verdict"]) == outcome(out["verdict"])
+        out["robust"] = out["agree"] and outcome(out["verdict"]) in DECIDED  # undecided twice is not robust
     return out
 
 
@@ -217,8 +226,10 @@ def scan(run, a, b) -> dict[str, list[int]]:
 def scan_pairs(pairs: dict) -> dict[str, list]:
     """:func:`scan`'s decision for any family of paired samples, ``{level: (a, b)}``: which levels
     are clearly above, below or unclear after the Benjamini–Hochberg correction, and the
-    uncorrected calls (``'above uncorrected'``, ``'below uncorrected'``)."""
-    out = {"above": [], "below": [], "unclear": [], "above uncorrected": [], "below uncorrected": []}
+    uncorrected calls (``'above uncorrected'``, ``'below uncorrected'``); ``'one way'``: levels
+    where networks that never reached a target left only the order, every trial went the same
+    way, and there were too few trials for the sign test to decide."""
+    out = {"above": [], "below": [], "unclear": [], "above uncorrected": [], "below uncorrected": [], "one way": []}
     tests = {level: paired(a, b) for level, (a, b) in pairs.items()}
     adjusted = stats.corrected([p.p_value if p.n >= 2 else np.nan for p in tests.values()])
     for (level, p), q in zip(tests.items(), adjusted):
@@ -226,6 +237,8 @@ def scan_pairs(pairs: dict) -> dict[str, list]:
         if p.clear:
             out[f"{side} uncorrected"].append(level)
         out[side if p.clear and q < stats.ALPHA else "unclear"].append(level)
+        if p.sign_p is not None and not p.clear and abs(p.diff) == p.n:  # censored, every trial one way
+            out["one way"].append(level)
     return out
 
 
@@ -252,7 +265,11 @@ def sides(run, scanned: dict, above: str, below: str) -> str:
     nor clearly less accurate at any level'``."""
     said = [f"clearly {word} {stretches(run, scanned[side])}" for side, word in (("above", above), ("below", below))
             if scanned[side]]
-    return " and ".join(said) if said else f"neither clearly {above} nor clearly {below} at any level"
+    said = " and ".join(said) if said else f"neither clearly {above} nor clearly {below} at any level"
+    if scanned.get("one way"):
+        said += (f" (every trial one way but too few trials for the sign test, where some networks never reached "
+                 f"the target: {stretches(run, scanned['one way'])})")
+    return said
 
 
 def control_levels(run, percents=(7.0, 0.0)) -> list[int]:
@@ -286,7 +303,7 @@ def control_rows(run, percents=(7.0, 0.0), replicate=None) -> list[dict]:
         signs, reinit = run.per_trial(level, "sign_reinit", ACC), run.per_trial(level, "random_reinit", ACC)
         ticket = run.per_trial(level, "ticket", ACC)
         lead = float(np.mean(ticket - reinit))
-        if abs(lead) > 1e-9:  # the effect size that matters: how much of the ticket's lead the signs keep
+        if paired(ticket, reinit).above:  # the effect size that matters: how much of a clear lead the signs keep
             rows[-1]["this run"] += (f"; keeps {100 * float(np.mean(signs - reinit)) / lead:.0f}% of the ticket's "
                                      f"{_signed(lead, 1)}-point lead over reinitialization")
         if outcome(rows[-1]["verdict"]) in ("reproduced", "inconclusive") and not paired(signs, reinit).clear:

@@ -48,8 +48,8 @@ class Paired:
     nothing; ``sign_p`` then holds the exact two-sided sign test's p-value instead. So it does
     where ``censored`` values (``inf``: a network that never reached a target, e.g. the dense
     network's accuracy) make a mean meaningless: then only the order within each trial is known
-    (never reached is later than reached; both never, a tie), ``diff`` is the median difference
-    and the sign test over the untied trials decides."""
+    (never reached is later than reached; both never, a tie), ``diff`` is how many untied trials
+    went up minus how many went down, and the sign test over the untied trials decides."""
 
     diff: float
     low: float
@@ -86,19 +86,21 @@ class Paired:
     def trials_to_decide(self, *bounds: float) -> int | None:
         """Roughly how many trials would decide, were the mean and spread to stay as they are:
         the fewest n at which a 95% interval around the same mean drops one of ``bounds`` (the
-        ones it now covers: zero, the paper's effect, a margin's edge; the farther goes first).
-        None where the spread is unknown or the mean sits on every bound."""
+        ones it now covers: zero, the paper's effect, a margin's nearer edge; the farther goes
+        first). A rough guide, not a power calculation: a new run's mean and spread move, so at
+        that n a run decides about as often as not. None where the spread is unknown or the
+        mean sits on every bound; 10,001 for "more than 10,000"."""
         if self.n < 2 or not bounds:
             return None
+        if self.sign_p is not None:  # identical or censored: 6 trials all one way give p = 0.031
+            return max(6, self.n + 1)
         far = max(abs(self.diff - b) for b in bounds)
-        if self.sign_p is not None:  # identical differences: the sign test decides at 6 trials
-            return 6 if far > 0 else None
         if far <= 0 or not self.sd > 0:
             return None
         for n in range(self.n + 1, 10_001):
             if t975(n - 1) * self.sd / math.sqrt(n) < far:
                 return n
-        return None
+        return 10_001
 
 
 def paired(a, b) -> Paired:
@@ -111,8 +113,9 @@ def paired(a, b) -> Paired:
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
         up, down = int((d > 0).sum()), int((d < 0).sum())
         never = int(np.isinf(a).sum() + np.isinf(b).sum())
-        median = float(np.median(np.where(np.isnan(d), 0.0, d)))
-        return Paired(median, math.nan, math.nan, len(d), sign_p=sign_test(max(up, down), up + down), censored=never)
+        # diff: which way the untied trials went, up minus down (a median can be 0 with a clear majority)
+        return Paired(float(up - down), math.nan, math.nan, len(d), sign_p=sign_test(max(up, down), up + down),
+                      censored=never)
     mean = float(d.mean())
     if len(d) < 2:
         return Paired(mean, math.nan, math.nan, 1)

@@ -25,7 +25,8 @@ def _decide(p: Paired, *bounds: float) -> str:
     n = p.trials_to_decide(*bounds)
     if n is None:
         return "more trials would not move it off the edge"
-    return f"about {n} trials would decide" if n <= 100 else "over 100 trials would decide"
+    return f"at this mean and spread, about {n} trials would decide" if n <= 100 else \
+        "at this mean and spread, over 100 trials would decide"
 
 
 def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None) -> str:
@@ -69,8 +70,12 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
                     "at their end (a longer run decides)")
     if claimed in ("higher", "lower"):
         up = claimed == "higher"
+        if p.clear and (p.diff > 0) != up:
+            return "contradicted: clearly the opposite"
         if p.clear:
-            return "reproduced" if (p.diff > 0) == up else "contradicted: clearly the opposite"
+            short = effect is not None and not p.censored and (p.high < effect if up else p.low > effect)
+            return (f"reproduced, though smaller than the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}"
+                    if short else "reproduced")
         if p.censored:
             return (f"inconclusive: {p.censored} network(s) never reached the target, so only the order within each "
                     f"trial counts, and the sign test over {p.n} trials cannot decide (p = {p.sign_p:.2g}; 6 trials "
@@ -82,6 +87,10 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
                     "interval excludes it, not zero)")
         said = f"zero and the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}" if effect is not None else "zero"
         return f"inconclusive: the interval covers {said} ({_decide(p, 0.0, *(() if effect is None else (effect,)))})"
+    if not margin >= 0:
+        raise ValueError(f"the margin must be a number at least 0, got {margin!r} (a diverged dense network?)")
+    if p.sign_p is not None and p.diff != 0 and not p.clear:  # identical differences, too few for the sign test
+        return f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
     m = f"{'±' if claimed == 'same' else '−' if claimed == 'at least' else '+'}{margin:.2g}"
     low_bad, high_bad = claimed in ("same", "at least"), claimed in ("same", "at most")  # the sides the claim denies
     if (low_bad and p.high < -margin) or (high_bad and p.low > margin):
@@ -96,7 +105,7 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
         return "reproduced: lower"
     if (not low_bad or p.low >= -margin) and (not high_bad or p.high <= margin):
         return f"reproduced: within {m}"
-    edge = -margin if p.low < -margin and low_bad else margin
+    edge = -margin if claimed == "at least" or (claimed == "same" and p.diff < 0) else margin  # the nearer edge
     return f"inconclusive: the interval reaches beyond the {m} margin ({_decide(p, 0.0, edge)})"
 
 
@@ -135,8 +144,9 @@ def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -
         if len(set(rungs)) == 1:
             continue
         claim, paper = row_set[0]["claim"], row_set[0]["paper"]
-        again = lambda r: ("" if r.get("robust", True) else
+        again = lambda r: ("" if r.get("agree", True) else
                            f"; its replicate says {outcome(r['replicate']['verdict'])}, so neither verdict is robust")
+        shaky = any(not r.get("agree", True) for r in row_set)
         said = "; ".join(f"{n} {_described(o)} ({r['this run']}{again(r)})" for n, o, r in zip(names, rungs, row_set))
         capped = [(n, r["capped"]) for n, r, o in zip(names, row_set, rungs) if r["capped"][0] and o != "reproduced"]
         held = [n for n, o in zip(names, rungs) if o == "reproduced"]
@@ -151,6 +161,8 @@ def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -
             parts = ([f"the paper's result holds on {' and '.join(held)}"] if held else []) + \
                 [f"{o} on {n}" for n, o in zip(names, rungs) if o != "reproduced"]
             pointer = "; ".join(parts) + ": where a run cannot decide there is no disagreement between the data sets to explain"
+        elif shaky:
+            pointer = "the replicates do not agree, so these runs cannot say whether the data set decides it"
         elif reference in held:
             whose = "that run's" if len(others) == 1 else "those runs'"
             pointer = (f"the paper's result holds on {reference} and not on {' or '.join(others)}, and both runs "
@@ -175,7 +187,9 @@ def replicated(rows: list[dict]) -> list[dict]:
             out.append(r)
             continue
         again = r["replicate"]
-        agree = "robust: the replicate agrees" if r["robust"] else f"not robust: the replicate says {again['verdict']}"
+        agree = ("robust to re-training: the replicate agrees" if r["robust"] else
+                 "the replicate agrees, and neither decides" if r["agree"] else
+                 f"not robust: the replicate says {again['verdict']}")
         out.append({**r, "this run": f"{r['this run']}; replicate {again['this run'].split(': ', 1)[-1]}",
                     "verdict": f"{r['verdict']} ({agree})"})
     return out
