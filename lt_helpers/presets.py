@@ -120,8 +120,13 @@ def _conv_preset(model: str, dataset: str, preset: str) -> Preset:
                  batch_size=paper.batch_size, augment=paper.augment)
     if preset == "smoke":
         return Preset(Hyper(iterations=40, eval_every=20, **short), 2, 1, rates, scope)
+    # On Fashion-MNIST's 10,000 test images a conv net's evaluation costs as much as its training
+    # (make bench --conv): the test set every 1,000 iterations (500 for quick), which reports the
+    # same numbers (train.train's test_every), as LeNet's Fashion-MNIST presets do.
+    test_every = {"paper": 1000, "quick": 500}.get(preset, 0) if dataset == "fashion_mnist" else 0
     if preset == "paper":
-        return Preset(replace(paper, lr_drops=list(paper.lr_drops)), 18 if model != "vgg19" else 20, 5, rates, scope)
+        return Preset(replace(paper, lr_drops=list(paper.lr_drops), test_every=test_every),
+                      18 if model != "vgg19" else 20, 5, rates, scope)
     # quick: each round prunes twice the paper's fraction, so 6-8 rounds reach the
     # sparsities where tickets and reinitializations part (the paper needs 15-20), and the
     # learning-rate steps (if any) keep their relative places.
@@ -133,7 +138,8 @@ def _conv_preset(model: str, dataset: str, preset: str) -> Preset:
         short["lr"], trials = 2e-3, 3
     if dataset == "mnist1d" and paper.optimizer == "sgd":
         its, short["batch_size"] = 320, 64  # a 1-D ResNet-20 step is mostly per-layer overhead on a CPU
-    hp = Hyper(iterations=its, lr_drops=[round(its * d / paper.iterations) for d in paper.lr_drops], **short)
+    hp = Hyper(iterations=its, lr_drops=[round(its * d / paper.iterations) for d in paper.lr_drops],
+               test_every=test_every, **short)
     return Preset(hp, rounds, trials, {kind: 2 * p for kind, p in rates.items()}, scope)
 
 

@@ -165,6 +165,19 @@ def test_the_kernel_probe_is_recorded_and_stable():
     assert device.provenance("cpu")["kernel_probe"] == device.kernel_probe()
 
 
+@pytest.mark.parametrize("model", ["conv2", "conv4", "conv6"])
+def test_the_conv_nets_test_fashion_mnist_less_often_and_mnist1d_as_before(model):
+    """On 28x28 images a conv net's evaluation of 10,000 test images every 100 iterations costs as
+    much as its training: the Fashion-MNIST presets test every 1,000 (500 for quick), which reports
+    the same numbers; MNIST-1D's presets, which made the shipped conv runs, are unchanged."""
+    assert presets.get(model, "fashion_mnist", "paper").hp.test_every == 1000
+    assert presets.get(model, "fashion_mnist", "quick").hp.test_every == 500
+    assert presets.get(model, "fashion_mnist", "paper").hp.check() and presets.get(model, "fashion_mnist", "quick").hp.check()
+    for preset in ("smoke", "quick", "paper"):
+        assert presets.get(model, "mnist1d", preset).hp.test_every == 0
+        assert presets.get(model, "cifar10", preset).hp.test_every == 0
+
+
 def test_the_fashion_mnist_paper_preset_is_the_papers_lenet():
     """The paper's LeNet-300-100 at its true size, with its optimizer, batch, evaluation and
     pruning rates; only the length (a pilot's) and the test interval differ."""
