@@ -122,9 +122,8 @@ def side_by_side(x: torch.Tensor, channels_last: bool = True) -> torch.Tensor:
     convolutions want it too."""
     if x.dim() == 5 and channels_last:
         K, B, C, H, W = x.shape
-        # with one channel per copy the reshape can be a view that is not channels-last: make it so
         return x.permute(1, 3, 4, 0, 2).reshape(B, H, W, K * C).permute(0, 3, 1, 2).contiguous(
-            memory_format=torch.channels_last)
+            memory_format=torch.channels_last)  # with one channel per copy the reshape can be a plain view
     return x.transpose(0, 1).flatten(1, 2)
 
 

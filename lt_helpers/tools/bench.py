@@ -212,11 +212,10 @@ def fashion_rows(device, iterations: int, repeats: int, copies: int = 10) -> lis
 
 
 def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: int = 1000) -> list[str]:
-    """Conv-2/4/6 at the paper's widths on 28x28 grey images, ``copies`` networks in their groups:
-    ms per network-step, evaluation included at a full run's schedule (5,000 validation images
-    every 100 steps, 10,000 test images every 1,000), from a timed step (:func:`lt_step_ms`) and a
-    timed evaluation; beside it the floor (the FLOPs that torch's FlopCounterMode counts, at this
-    machine's measured matrix-multiply rate) and the share of it reached."""
+    """Conv-2/4/6 at the paper's widths on 28x28 grey images, ``copies`` networks in their groups: ms
+    per network-step, evaluation included at a full run's schedule (5,000 images every 100 steps, the
+    10,000 test images every 1,000), from a timed step and a timed evaluation, beside the floor (the
+    FLOPs torch's FlopCounterMode counts, at this machine's measured matmul rate) and its share."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from ..train import _evaluate
