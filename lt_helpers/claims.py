@@ -91,17 +91,22 @@ def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="poi
     ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin``, ``effect`` as it takes
     them). ``test_size``: for accuracy points on a small test set (MNIST-1D's 1,000), the
     difference is also said in test examples."""
-    said = brief(a, b, unit, digits)
-    if test_size and test_size <= 2000 and unit == "points" and not paired(a, b).censored:
-        said += f"; {stats.examples(paired(a, b).diff, test_size)}"
+    said, p = brief(a, b, unit, digits), paired(a, b)
+    if test_size and test_size <= 2000 and unit == "points" and not p.censored:
+        said += f"; {stats.examples(p.diff, test_size)}"
     return {"claim": claim, "paper": paper, "this run": where + said,
             "verdict": verdict(a, b, claimed, at_end, margin, effect)}
+
+
+def _where(level: int, condition: str) -> tuple[int, str]:
+    """The round and record condition of ``condition`` at ``level``: ``'dense'`` is round 0's ticket."""
+    return (0, "ticket") if condition == "dense" else (level, condition)
 
 
 def _values(run, level: int, condition: str, key: str):
     """One value per trial for a row or a scan: ``key`` of ``condition`` at round ``level``
     (``'dense'``: round 0's network), or the criterion's iterations (``inf``: never reached)."""
-    rnd, cond = (0, "ticket") if condition == "dense" else (level, condition)
+    rnd, cond = _where(level, condition)
     return match_iterations(run, rnd, cond)[0] if key == MATCH else run.per_trial(rnd, cond, key)
 
 
@@ -131,8 +136,8 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
     if key_a == MATCH:  # never reaching the dense accuracy is a finding (censored), not a run cut short
         capped, at_end = (0, len(values_a) + len(values_b)), None
     else:
-        rnd_b, c_b = (0, "ticket") if cond_b == "dense" else (level, cond_b)
-        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"), other.per_trial(rnd_b, c_b, "early_stop_at_end"))
+        at_end = (run.per_trial(level, cond_a, "early_stop_at_end"),
+                  other.per_trial(*_where(level, cond_b), "early_stop_at_end"))
         capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
     size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
     out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin,
@@ -146,7 +151,7 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
 
 
 def _has(run, level: int, condition: str) -> bool:
-    rnd, cond = (0, "ticket") if condition == "dense" else (level, condition)
+    rnd, cond = _where(level, condition)
     return any(r["round"] == rnd and r["condition"] == cond for r in run.runs)
 
 
@@ -162,8 +167,7 @@ def lenet_rows(run, replicate=None) -> list[dict]:
     ratio of iterations becomes iterations on this run's own scale (the compared network's mean)."""
     rows = []
     claim = lambda *args, **kw: rows.append(row(run, *args, replicate=replicate, **kw))
-    sooner = lambda level, cond, share: -share * float(np.mean(run.per_trial(*((0, "ticket") if cond == "dense" else
-                                                                               (level, cond)), STOP)))
+    sooner = lambda level, cond, share: -share * float(np.mean(run.per_trial(*_where(level, cond), STOP)))
     for p in (51.3, 21.1):
         level = run.level_nearest(p)
         claim("tickets match the dense network's accuracy in fewer iterations (the hypothesis's own criterion: "

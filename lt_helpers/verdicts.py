@@ -63,6 +63,8 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     p = paired(a, b)
     if p.n < 2:
         return "not testable: one trial"
+    identical = f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
+    papers = None if effect is None else f"the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}"
     for side, flags in zip(("first", "second"), at_end or ()):
         flags = np.asarray(flags, dtype=bool)
         if flags.sum() * 2 > len(flags):
@@ -74,23 +76,21 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
             return "contradicted: clearly the opposite"
         if p.clear:
             short = effect is not None and not p.censored and (p.high < effect if up else p.low > effect)
-            return (f"reproduced, though smaller than the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}"
-                    if short else "reproduced")
+            return f"reproduced, though smaller than {papers}" if short else "reproduced"
         if p.censored:
             return (f"inconclusive: {p.censored} network(s) never reached the target, so only the order within each "
                     f"trial counts, and the sign test over {p.n} trials cannot decide (p = {p.sign_p:.2g}; 6 trials "
                     "all one way would)")
         if p.sign_p is not None:
-            return f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
+            return identical
         if effect is not None and (p.high < effect if up else p.low > effect):
-            return (f"not reproduced: smaller than the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)} (the "
-                    "interval excludes it, not zero)")
-        said = f"zero and the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}" if effect is not None else "zero"
+            return f"not reproduced: smaller than {papers} (the interval excludes it, not zero)"
+        said = f"zero and {papers}" if effect is not None else "zero"
         return f"inconclusive: the interval covers {said} ({_decide(p, 0.0, *(() if effect is None else (effect,)))})"
     if not margin >= 0:
         raise ValueError(f"the margin must be a number at least 0, got {margin!r} (a diverged dense network?)")
     if p.sign_p is not None and p.diff != 0 and not p.clear:  # identical differences, too few for the sign test
-        return f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
+        return identical
     m = f"{'±' if claimed == 'same' else '−' if claimed == 'at least' else '+'}{margin:.2g}"
     low_bad, high_bad = claimed in ("same", "at least"), claimed in ("same", "at most")  # the sides the claim denies
     if (low_bad and p.high < -margin) or (high_bad and p.low > margin):
