@@ -57,6 +57,21 @@ def seed_for(*parts) -> int:
     return zlib.crc32("/".join(map(str, parts)).encode()) & 0x7FFFFFFF
 
 
+def theta0_seed(seed: int, trial: int) -> int:
+    """The seed of trial ``trial``'s initial weights θ0 in a run with base ``seed``."""
+    return seed_for(seed, trial, "init")
+
+
+def data_seed(seed: int, trial: int, rnd: int, condition: str = "ticket") -> int:
+    """The seed of the data order of one network: ``condition``'s network of ``trial`` at round ``rnd``."""
+    return seed_for(seed, trial, rnd, condition, "data")
+
+
+def reinit_seed(seed: int, trial: int, rnd: int) -> int:
+    """The seed of the fresh initial weights of ``trial``'s random reinitialization at round ``rnd``."""
+    return seed_for(seed, trial, rnd, "reinit")
+
+
 def initial_weights(model: str, input_shape: tuple, seed: int, num_classes: int = 10) -> dict:
     """The initial weights θ0 of one ``model`` network for inputs of ``input_shape``, drawn from
     ``seed`` (e.g. ``seed_for(seed, trial, 'init')``, what :func:`run` uses for a trial): the
@@ -120,7 +135,7 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
 
         net = build(exp.model, data.input_shape, data.num_classes)
         for t in range(exp.trials):
-            results.theta0[t] = initial_weights(exp.model, data.input_shape, seed_for(exp.seed, t, "init"),
+            results.theta0[t] = initial_weights(exp.model, data.input_shape, theta0_seed(exp.seed, t),
                                                 data.num_classes)
             results.masks.setdefault((t, 0), Mask.ones_like(net))
 
@@ -149,7 +164,8 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
         mask, theta0 = results.masks[(t, rnd)], results.reset_weights(t)
         jobs.append((t, "ticket", theta0, mask))
         if "random_reinit" in controls:
-            jobs.append((t, "random_reinit", fresh(t, rnd, "reinit"), mask))
+            jobs.append((t, "random_reinit", initial_weights(model, data.input_shape, reinit_seed(seed, t, rnd),
+                                                             data.num_classes), mask))
         if "oneshot" in controls:
             jobs.append((t, "oneshot", theta0, prune_to_density(results.dense[t], mask)))
         for cond in ("random_prune", "shuffle", "sign_reinit"):
@@ -160,7 +176,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     for start in range(0, len(jobs), max_copies):
         chunk = jobs[start:start + max_copies]
         trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], exp.hyper,
-                         seeds=[seed_for(seed, t, rnd, cond, "data") for t, cond, _, _ in chunk],
+                         seeds=[data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk],
                          batched=batched, progress=progress, groups=exp.groups,
                          snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None,
                          desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")

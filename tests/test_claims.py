@@ -618,3 +618,33 @@ def test_disagreeing_replicates_stop_a_data_set_explanation():
     said = claims.disagreements({"A": [row("reproduced", agree=False)], "B": [row("contradicted: clearly the opposite")]},
                                 reference="A")
     assert "the replicates do not agree" in said[0].lower() and "data set or scale being the cause" not in said[0]
+
+
+def test_the_scoreboard_counts_each_full_runs_verdicts_and_links_each_network_to_its_chapter():
+    """The paper at a glance (chapter 2): the book's column is generated from the shipped runs,
+    with the same verdicts as the chapters' claims tables."""
+    from lt_helpers import paper, verdicts
+
+    board = paper.scoreboard()
+    for data_set, name in paper.SCORED["lenet_300_100"].items():
+        words = [verdicts.outcome(r["verdict"]) for r in claims.lenet_rows(full_run(name))]
+        assert board["lenet_300_100"][data_set] == {w: words.count(w) for w in verdicts.WORDS if words.count(w)}
+    for model in ("conv2", "conv4", "conv6"):
+        rows = paper.conv_rows(full_run(f"{model}-mnist1d-full"), model)
+        assert sum(board[model]["MNIST-1D"].values()) == len(rows) == 4
+    shown = paper.at_a_glance().to_html()
+    for r in paper.AT_A_GLANCE:
+        assert r["network"] in shown and f'/chapters/{r["chapter"]}.html">chapter {int(r["chapter"][:2])}</a>' in shown
+    counts = board["lenet_300_100"]["Fashion-MNIST"]
+    assert f"Fashion-MNIST: {counts.get('reproduced', 0)} of {sum(counts.values())} reproduced" in shown
+
+
+def test_the_lenet_story_says_each_runs_headlines_in_words():
+    from lt_helpers import paper
+
+    rows = {"Fashion-MNIST": claims.lenet_rows(full_run("lenet_300_100-fashion_mnist-paper"))}
+    story = paper.lenet_story(rows)
+    assert story.startswith("**Fashion-MNIST**: of the paper's 20 tests, ") and "95%" not in story
+    assert story.split("\n\n")[0].count(": *") == len(paper.LENET_HEADLINES)
+    with pytest.raises(ValueError, match="LENET_HEADLINES and claims.lenet_rows disagree"):  # never dropped silently
+        paper.lenet_headlines([dict(r, claim="renamed") for r in rows["Fashion-MNIST"]])

@@ -353,3 +353,30 @@ def test_a_killed_writers_temporary_files_are_cleared_on_resume(mnist1d, tmp_pat
     stale.write_bytes(b"x" * 1000)  # what a SIGKILL mid-write leaves: each writer's own temporary name
     _run(mnist1d, rounds=3, trials=1, out=tmp_path)
     assert not stale.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def _chapter_cell(stem: str, tag: str) -> str:
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "chapters" / f"{stem}.ipynb").read_text())
+    return next("".join(c["source"]) for c in nb["cells"] if tag in c["metadata"].get("tags", []))
+
+
+@pytest.mark.parametrize("controls", [("random_reinit", "oneshot"), ()])
+def test_chapter_3s_loop_written_out_is_run_imp_record_for_record(mnist1d, controls):
+    """Chapter 3 writes IMP out in a cell a reader edits (tagged ``imp-loop``); with the chapter's
+    settings its records are run_imp's, bit for bit, and so are its masks: the loop the chapter
+    shows is the loop the package runs."""
+    from lt_helpers import book, masks, models, train
+    from lt_helpers.results import Results
+
+    ch = book.setup("smoke", "mnist1d", 2, 0, "cpu")
+    ns = dict(ch=ch, seed=0, net=models.build(ch.model, ch.data.input_shape), iterative=iterative, masks=masks,
+              train=train, Results=Results)
+    exec(_chapter_cell("03_iterative_pruning", "imp-loop"), ns)
+    mine = ns["imp"](3, 2, controls)
+    theirs = iterative.run_imp(ch.model, "mnist1d", "smoke", rounds=3, trials=2, controls=controls, data=ch.data,
+                               device="cpu")
+    assert len(mine.runs) == len(theirs.runs) == 2 * (1 + 2 * (1 + len(controls)))
+    assert mine.runs == theirs.runs
+    assert all(torch.equal(mine.masks[k][n], theirs.masks[k][n]) for k in theirs.masks for n in theirs.masks[k])

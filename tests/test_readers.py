@@ -161,6 +161,12 @@ def test_the_wheel_carries_the_full_runs(tmp_path):
         assert f"lt_helpers/full_runs/{name}.json.gz" in names
     for name in full_runs.WITH_MASKS:
         assert f"lt_helpers/full_runs/{name}.masks.npz" in names
+    for name in full_runs.CHAPTER_RUNS:
+        assert f"lt_helpers/full_runs/{name}.json.gz" in names
+    from lt_helpers import lesson
+
+    for name in lesson.diagrams():  # the concept diagrams draw in Colab too
+        assert f"lt_helpers/diagrams/{name}.svg" in names
 
 
 @pytest.mark.slow
@@ -187,14 +193,19 @@ def test_a_chapter_run_from_anywhere_shows_the_full_run(tmp_path, stem, words):
 
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
 def test_every_figure_has_alt_text_and_a_caption_under_it(notebook):
-    """A figure's cell carries alt text for screen readers (myst-nb puts it on the image) and
-    the next cell is its caption, numbered in order, so Colab and Jupyter show it too."""
+    """A figure's cell carries alt text for screen readers (myst-nb puts it on the image; a
+    concept diagram's is its SVG's title) and the next cell is its caption, numbered in order,
+    so Colab and Jupyter show it too."""
+    from lt_helpers import lesson
+
     cs, number = cells(notebook), int(notebook.name[:2])
     figures = [i for i, c in enumerate(cs) if c["cell_type"] == "code" and
-               ("plt.show()" in text(c) or c["metadata"].get("mystnb", {}).get("image"))]
+               ("plt.show()" in text(c) or "lesson.diagram(" in text(c) or c["metadata"].get("mystnb", {}).get("image"))]
     assert figures, notebook.name
     for k, i in enumerate(figures, start=1):
         alt = cs[i]["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+        if "lesson.diagram(" in text(cs[i]):
+            alt = re.search(r'alt="([^"]*)"', eval(text(cs[i]).strip(), {"lesson": lesson}).data).group(1)
         assert len(alt.split()) >= 8, f"{notebook.name}, cell {cs[i]['id']}: no alt text"
         caption = text(cs[i + 1])
         assert cs[i + 1]["cell_type"] == "markdown" and caption.startswith(f"**Figure {number}.{k}.**"), \
@@ -291,3 +302,90 @@ def test_cells_that_only_draw_or_tabulate_fold_their_input(notebook):
         if draws and not _TRAINS.search(src):
             assert "hide-input" in meta.get("tags", []), f"{notebook.name}: {src.splitlines()[0]}"
             assert meta.get("jupyter", {}).get("source_hidden") and meta.get("cellView") == "form", notebook.name
+
+
+# the chapters rebuilt lesson first (#40); chapters 4-8 follow, each added here when it is
+LESSON_FIRST = ["01_pruning", "02_lottery_ticket", "03_iterative_pruning"]
+
+
+@pytest.mark.parametrize("stem", LESSON_FIRST)
+def test_a_lesson_first_chapter_opens_with_what_you_learn_and_ends_with_a_summary_then_its_evidence(stem):
+    """The d2l shape: what you will learn; a picture of the idea before the first cell that trains;
+    a Summary in words; one Evidence block after it (the claims tables and intervals, folded);
+    no claims table shown in the main text."""
+    cs = cells(ROOT / "chapters" / f"{stem}.ipynb")
+    first = text(cs[0])
+    assert "**In this chapter you will learn**" in first and first.count("\n* ") >= 3, stem
+    diagram = next(i for i, c in enumerate(cs) if "lesson.diagram(" in text(c))
+    trains = next(i for i, c in enumerate(cs) if c["cell_type"] == "code" and _TRAINS.search(text(c)))
+    assert diagram < trains, f"{stem}: the diagram comes after the first cell that trains"
+    summary = next(i for i, c in enumerate(cs) if text(c).strip() == "## Summary")
+    assert "lesson.summary(" in text(cs[summary + 1]), stem
+    evidence = [i for i, c in enumerate(cs) if "lesson.evidence(" in text(c)]
+    exercises = next(i for i, c in enumerate(cs) if text(c).startswith("## Exercises"))
+    assert len(evidence) == 1 and summary < evidence[0] < exercises, stem
+    for c in cs:
+        if c["cell_type"] == "code":
+            assert not re.search(r"^(display\()?claims\.(table|side_by_side)\(", text(c), re.M), \
+                f"{stem}: a claims table outside the evidence: {text(c).splitlines()[0]}"
+    from lt_helpers.tools import readability
+
+    assert readability.code_lines(ROOT / "chapters" / f"{stem}.ipynb")["lines_over_100"] == 0, \
+        f"{stem}: a code line a reader sees runs past 100 characters"
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_a_colab_reader_meets_the_experiment_not_sentence_building(notebook):
+    """Of the code lines a reader sees unfolded in Colab or Jupyter, at most 15% only build prose
+    (a Markdown display, a sentence or a claim's wording in string literals); the rest is the
+    experiment. The install cell folds too (a form titled for what it does)."""
+    from lt_helpers.tools import readability
+
+    measured = readability.code_lines(notebook)
+    assert measured["prose_share"] <= 0.15, (notebook.name, measured)
+    install = next(c for c in cells(notebook) if "%pip install" in text(c))
+    assert readability.hidden(install) and text(install).startswith("#@title"), notebook.name
+
+
+def test_the_prose_counter_counts_sentences_not_code(tmp_path):
+    """What the measure above counts, on a made-up notebook: a Markdown display and a claim's
+    wording count as prose; a training call and a short label do not; folded cells are unseen."""
+    from lt_helpers.tools import readability
+
+    def cell(source, folded=False):
+        meta = {"jupyter": {"source_hidden": True}, "cellView": "form"} if folded else {}
+        return {"cell_type": "code", "metadata": meta, "source": source}
+    nb = tmp_path / "x.ipynb"
+    nb.write_text(json.dumps({"cells": [
+        cell('runs = train.train(model, data, inits, masks, hp, seeds=[1, 2])\nx = "dense"\n'),
+        cell('display(Markdown(f"The ticket is {a} and the reinit {b}, each trial paired with itself."))\n'),
+        cell('rows.append(dict(claim="tickets are more accurate than the dense network at 13.5%", '
+             'paper="+0.3 points"))\n'),
+        cell('display(Markdown("a folded sentence that nobody sees unless they open it"))\n', folded=True)]}))
+    assert readability.code_lines(nb) == {"visible_code_lines": 4, "prose_lines": 2, "prose_share": 0.5,
+                                          "lines_over_100": 1}
+
+
+def test_a_diagram_carries_its_alt_text_and_an_unknown_one_is_named():
+    from lt_helpers import lesson
+
+    assert {"prune_retrain", "four_steps", "imp_loop"} <= set(lesson.diagrams())
+    for name in lesson.diagrams():
+        shown = lesson.diagram(name).data
+        alt = re.search(r'alt="([^"]*)"', shown).group(1)
+        assert len(alt.split()) >= 15 and shown.startswith('<img class="lt-diagram"'), name
+    with pytest.raises(LTError, match="no diagram 'nope': the package has .*four_steps"):
+        lesson.diagram("nope")
+
+
+def test_the_evidence_folds_tables_and_text_in_one_block():
+    import pandas as pd
+
+    from lt_helpers import claims, lesson
+
+    table = claims.table([dict(claim="c", paper="p", **{"this run": "r"}, verdict="reproduced")])
+    shown = lesson.evidence("**Some text.**", table, pd.DataFrame({"a": [1]})).data
+    assert shown.startswith('<details class="evidence"><summary>') and shown.endswith("</details>")
+    assert shown.count("<table") == 2 and 'class="claims claims4"' in shown
+    assert "\n\n\n" not in shown.split("**Some text.**")[1].split("</details>")[0].replace("\n\n", "\x00", 2)
+    assert lesson.summary(["one", "two"]).data == "* one\n* two"

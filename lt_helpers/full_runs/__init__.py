@@ -4,7 +4,8 @@ bit per weight) sit in this folder as package data, so a chapter draws them wher
 
 :data:`FULL_RUNS` says how each was made (the command, from the repository root);
 :func:`full_run` loads one (:func:`full_run_json`: its record as it was written);
-:func:`write_full_run` puts a finished run here.
+:func:`write_full_run` puts a finished run here. :data:`CHAPTER_RUNS` are a chapter's own
+experiment run headless at full size (:func:`chapter_run` loads one).
 """
 
 from __future__ import annotations
@@ -76,6 +77,26 @@ FULL_RUNS = {
         f"--iterations 6000 --controls random_reinit --out runs/resnet20-mnist1d-{name}-long {args}--lr-drops 4000 5000")
        for name, args in (("lr0.1", "--lr 0.1 "), ("lr0.01", "--lr 0.01 "), ("warmup", "--lr 0.03 --warmup 4000 "))},
 }
+
+
+# A chapter's own experiment, run headless at full size where its live default run (a few trials, to keep
+# the chapter quick) is too small to show its point: the records of the chapter's results.json
+CHAPTER_RUNS = {
+    # chapter 1's train, prune, retrain on real images, 5 trials (the chapter leads with it)
+    "prune_retrain-fashion_mnist": (
+        "papermill chapters/01_pruning.ipynb runs/prune_retrain-fashion_mnist.ipynb -p dataset fashion_mnist "
+        "-p trials 5 -p out_dir runs/prune_retrain-fashion_mnist"),
+}
+
+
+def chapter_run(name: str, folder=None):
+    """The committed chapter run ``name`` (a key of :data:`CHAPTER_RUNS`): its config and its
+    records as a pandas DataFrame."""
+    import pandas as pd
+
+    check_choice("chapter run", name, CHAPTER_RUNS)
+    raw = json.loads(gzip.decompress(_where(folder).joinpath(f"{name}.json.gz").read_bytes()))
+    return raw["config"], pd.DataFrame(raw["runs"])
 
 
 # full runs that ship their ticket masks too (chapter 7 needs them): lt_helpers/full_runs/<name>.masks.npz

@@ -1,0 +1,187 @@
+"""The paper's results as content, in one place: what Frankle and Carbin report network by
+network (ICLR 2019, arXiv:1803.03635v5: Sections 2-4, Figures 3-5 and 7-9, Appendices B-I), the
+claims about the convolutional networks tested on a run, and the book's scoreboard: for each of
+the paper's networks and each data set the book trains it on, how its claims fare in the full
+runs the book ships, generated from them.
+
+The LeNet claims are :func:`lt_helpers.claims.lenet_rows`; the decision rule is
+:mod:`lt_helpers.verdicts`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import claims, verdicts
+
+__all__ = ["AT_A_GLANCE", "CONV_BEST", "conv_rows", "scoreboard", "at_a_glance", "lenet_headlines", "lenet_story"]
+
+# The paper's headline results, network by network (its architecture table, Sections 2-4).
+AT_A_GLANCE = [
+    dict(network="LeNet-300-100", data="MNIST", pruning="layer-wise (fc 20%, output 10% a round)",
+         training="Adam 1.2e-3, 50K iterations",
+         ticket="down to 3.6% (back to dense there)", faster="38% sooner than dense at 21.1%; 2.51× sooner "
+         "than its reinitialization", accurate="+0.3 points at 13.5%; +0.5 over its reinitialization at 21%",
+         chapter="03_iterative_pruning"),
+    dict(network="Conv-2", data="CIFAR-10", pruning="layer-wise (conv 10%, fc 20%)", training="Adam 2e-4, 20K",
+         ticket="above dense while more than 2% remain", faster="3.5× at 8.8%", accurate="+3.4 points at 4.6%",
+         chapter="04_convolutional"),
+    dict(network="Conv-4", data="CIFAR-10", pruning="layer-wise (conv 10%, fc 20%)", training="Adam 3e-4, 25K",
+         ticket="above dense while more than 2% remain", faster="3.5× at 9.2%", accurate="+3.5 points at 11.1%",
+         chapter="04_convolutional"),
+    dict(network="Conv-6", data="CIFAR-10", pruning="layer-wise (conv 15%, fc 20%)", training="Adam 3e-4, 30K",
+         ticket="above dense while more than 2% remain", faster="2.5× at 15.1%", accurate="+3.3 points at 26.4%",
+         chapter="04_convolutional"),
+    dict(network="VGG-19", data="CIFAR-10", pruning="global (conv 20%)", training="SGD 0.1, 112K (lr 0.01; warmup)",
+         ticket="none at lr 0.1; lr 0.01: within 1 point to 3.5%; warmup: above dense to 1.5%",
+         faster="not reported", accurate="with warmup, above dense down to 1.5% (layer-wise: to 6.9%)",
+         chapter="05_deep_networks"),
+    dict(network="ResNet-20", data="CIFAR-10", pruning="global (conv 20%)", training="SGD 0.1, 30K (lr 0.01; warmup)",
+         ticket="none above lr 0.01 without warmup; lr 0.03 with warmup: down to 11.8%", faster="not reported",
+         accurate="lr 0.01: 89.5% at 41.7–21.9% (dense: 90.5%); warmup: 90.5% at 27.1%",
+         chapter="05_deep_networks"),
+]
+
+# Conv-2/4/6 on CIFAR-10, their best levels: (speed-up, at %), (accuracy gain in points, at %)
+CONV_BEST = {"conv2": ((3.5, 8.8), (3.4, 4.6)), "conv4": ((3.5, 9.2), (3.5, 11.1)), "conv6": ((2.5, 15.1), (3.3, 26.4))}
+NAMES = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-4", "conv6": "Conv-6",
+         "vgg19": "VGG-19", "resnet20": "ResNet-20"}
+
+
+def _ends(res, rnd: int, cond: str):
+    """Per trial: still improving at its last evaluation (its early stop is then a bound)."""
+    return res.per_trial(rnd, cond, "early_stop_at_end")
+
+
+def conv_rows(res, model: str) -> list[dict]:
+    """The paper's claims about Conv-2/4/6 (Section 3, Figure 5) tested on ``res``, a run with
+    tickets and ``random_reinit`` networks, paired by trial: tickets sooner than the dense network
+    at the level nearest the paper's best speed-up (held to its ratio on this run's scale), more
+    accurate at the level nearest its best gain (at early stop, and at the end of training), and
+    more accurate than their reinitializations at the sparsest level."""
+    (speed, speed_at), (gain, gain_at) = CONV_BEST[model]
+    name, means = NAMES[model], res.means()
+    last = max(r["round"] for r in res.runs if r["condition"] == "random_reinit")
+    dense_stop = res.per_trial(0, "ticket", "early_stop_iteration")
+    s, g = res.level_nearest(speed_at), res.level_nearest(gain_at)
+    pct = lambda rnd: means.loc[(rnd, "ticket")].percent_remaining
+    stop_s = res.per_trial(s, "ticket", "early_stop_iteration")
+    capped = bool(_ends(res, s, "ticket").any())
+    rows = [dict(claim=f"{name}: tickets reach minimum validation loss sooner than the dense network",
+                 paper=f"{speed}× sooner at {speed_at}%",
+                 **{"this run": f"dense ÷ ticket {dense_stop.mean() / stop_s.mean():.2f}× at {pct(s):.1f}% (above 1: "
+                                f"the ticket is sooner) ({'at most, some tickets still improving; ' if capped else ''}"
+                                f"difference {claims.brief(stop_s, dense_stop, 'iterations', 0)})"},
+                 verdict=claims.verdict(stop_s, dense_stop, "lower", at_end=(_ends(res, s, "ticket"), _ends(res, 0, "ticket")),
+                                        effect=-(1 - 1 / speed) * dense_stop.mean()))]  # the paper's ratio, here
+    for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
+        acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
+        rows.append(dict(claim=f"{name}: tickets are more accurate than the dense network ({when})",
+                         paper=f"+{gain} points at {gain_at}%" if key == "early_stop_test_acc" else
+                         "not reported (the same claim, tested at the end of training)",
+                         **{"this run": f"at {pct(g):.1f}%: {claims.brief(acc_g, dense_k)}"},
+                         verdict=claims.verdict(acc_g, dense_k, "higher",
+                                                at_end=(_ends(res, g, "ticket"), _ends(res, 0, "ticket")),
+                                                effect=gain if key == "early_stop_test_acc" else None)))
+    t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
+    r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
+    rows.append(dict(claim=f"{name}: at the sparsest level, random reinitializations are less accurate than tickets",
+                     paper="reinitialized networks fall behind as pruning proceeds",
+                     **{"this run": f"at {pct(last):.1f}%: ticket − reinit {claims.brief(t_acc, r_acc)}"},
+                     verdict=claims.verdict(t_acc, r_acc, "higher",
+                                            at_end=(_ends(res, last, "ticket"), _ends(res, last, "random_reinit")))))
+    return rows
+
+
+# the shipped full runs each network's claims are tested on, per data set (full_runs.FULL_RUNS)
+SCORED = {"lenet_300_100": {"MNIST-1D": "lenet_300_100-mnist1d-paper", "Fashion-MNIST": "lenet_300_100-fashion_mnist-paper"},
+          "conv2": {"MNIST-1D": "conv2-mnist1d-full"}, "conv4": {"MNIST-1D": "conv4-mnist1d-full"},
+          "conv6": {"MNIST-1D": "conv6-mnist1d-full"}}
+
+
+def scoreboard() -> dict[str, dict[str, dict[str, int]]]:
+    """For each network the book scores and each data set: how many of its claims each rung of
+    the verdict ladder holds, from the shipped full runs (network -> data set -> word -> count)."""
+    from .full_runs import full_run
+
+    out = {}
+    for model, runs in SCORED.items():
+        out[model] = {}
+        for data_set, name in runs.items():
+            run = full_run(name)
+            rows = claims.lenet_rows(run) if model == "lenet_300_100" else conv_rows(run, model)
+            words = [verdicts.outcome(r["verdict"]) for r in rows]
+            out[model][data_set] = {w: words.count(w) for w in verdicts.WORDS if words.count(w)}
+    return out
+
+
+def _said(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    return f"{counts.get('reproduced', 0)} of {total} reproduced" + "".join(
+        f", {n} {w}" for w, n in counts.items() if w != "reproduced")
+
+
+def at_a_glance():
+    """The paper's results beside the book's scoreboard, as a table (a pandas Styler) whose last
+    column names the chapter that holds each network's evidence."""
+    from .links import BOOK
+
+    board = scoreboard()
+    by_name = {NAMES[m]: m for m in NAMES}
+    rows = []
+    for r in AT_A_GLANCE:
+        model = by_name[r["network"]]
+        here = "; ".join(f"{d}: {_said(c)}" for d, c in board.get(model, {}).items()) or \
+            "tested on MNIST-1D in its chapter (learning rate and warmup)"
+        link = f'<a href="{BOOK}/chapters/{r["chapter"]}.html">chapter {int(r["chapter"][:2])}</a>'
+        rows.append({"network (data)": f"{r['network']} ({r['data']})", "pruning, training": f"{r['pruning']}; {r['training']}",
+                     "smallest winning tickets": r["ticket"], "faster": r["faster"], "more accurate": r["accurate"],
+                     "in this book": f"{here} ({link})"})
+    frame = pd.DataFrame(rows)
+    return (frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+            .set_table_attributes('class="claims glance"'))
+
+
+# The LeNet claims a reader should take away (of lenet_rows' twenty): claim text, a word in the
+# paper's text that picks the level, and how the summary says it
+LENET_HEADLINES = [
+    ("tickets match the dense network's accuracy in fewer iterations", "21.1%",
+     "tickets reach the dense network's accuracy sooner than it does at 21%"),
+    ("tickets are more accurate than the dense network (at early stop)", "",
+     "tickets are more accurate than the dense network at 13.5%"),
+    ("tickets return to the dense network's accuracy near 3.6%", "", "they are back to dense near 3.6%"),
+    ("tickets reach minimum validation loss sooner than their random reinitializations", "",
+     "tickets stop sooner than their random reinitializations at 21%"),
+    ("tickets are more accurate than their random reinitializations", "",
+     "tickets are more accurate than their random reinitializations at 21%"),
+]
+
+
+def _headline_rows(rows: list[dict]) -> list[tuple[str, str]]:
+    out = []
+    for start, level, said in LENET_HEADLINES:
+        row = next((r for r in rows if r["claim"].startswith(start) and level in r["paper"]), None)
+        if row is None:
+            raise ValueError(f"no claim {start!r} in these rows: LENET_HEADLINES and claims.lenet_rows disagree")
+        out.append((said, verdicts.outcome(row["verdict"])))
+    return out
+
+
+def lenet_headlines(rows: list[dict]) -> str:
+    """The headline LeNet claims on one run, in words with their verdicts (for a summary)."""
+    return "; ".join(f"{said}: *{word}*" for said, word in _headline_rows(rows)) + "."
+
+
+def lenet_story(tables: dict[str, list[dict]]) -> str:
+    """What the full runs show, in words: per data set, how the paper's LeNet tests come out and
+    its headline claims with their verdicts (the intervals: in the chapter's evidence)."""
+    out = []
+    for name, rows in tables.items():
+        words = [verdicts.outcome(r["verdict"]) for r in rows]
+        counts = ", ".join(f"{words.count(w)} {w}" for w in verdicts.WORDS if words.count(w))
+        out.append(f"**{name}**: of the paper's {len(rows)} tests, {counts}. " + lenet_headlines(rows)[0].upper()
+                   + lenet_headlines(rows)[1:])
+    return "\n\n".join(out) + ("\n\nThe verdicts in words: *reproduced*, the run shows the paper's result; "
+                               "*inconclusive*, it cannot decide with five trials; *not reproduced*, any effect is "
+                               "smaller than the paper's; *contradicted*, clearly the opposite; *not testable*, "
+                               "the networks were still improving when training stopped.")
