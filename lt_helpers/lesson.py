@@ -18,7 +18,7 @@ from importlib import resources
 
 from .errors import LTError
 
-__all__ = ["diagram", "diagrams", "summary", "evidence", "sides"]
+__all__ = ["diagram", "diagrams", "summary", "evidence", "sides", "table"]
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -42,11 +42,43 @@ def diagram(name: str):
     return HTML(f'<img class="lt-diagram" src="{uri}" alt="{alt}" style="width:100%;max-width:520px">')
 
 
+_HEAD = re.compile(r'<th[^>]*class="col_heading level0 (col\d+)"[^>]*>(.*?)</th>', re.S)
+
+
+def _labelled(table_html: str) -> str:
+    """A table's HTML with every cell labelled by its column (``data-label``), so that on a phone,
+    where the book's CSS stacks the cells, each still says what it is; without blank lines (in
+    Markdown they would end the HTML block)."""
+    heads = {col: html.unescape(re.sub(r"<[^>]+>", "", text)).strip() for col, text in _HEAD.findall(table_html)}
+    out = re.sub(r'<td ([^>]*class="data row\d+ (col\d+)")',
+                 lambda m: f'<td data-label="{html.escape(heads.get(m.group(2), ""), quote=True)}" {m.group(1)}',
+                 table_html)
+    return "\n".join(line for line in out.splitlines() if line.strip())
+
+
+def table(styled):
+    """A table (a pandas Styler of the book's claims tables) as HTML whose cells stack, labelled, on
+    a phone."""
+    from IPython.display import HTML
+
+    return HTML(_labelled(styled.to_html()))
+
+
+LEGEND = ("*Reproduced*: the run shows the paper's result; *inconclusive*: with this many trials it cannot "
+          "decide; *not reproduced*: any effect is smaller than the paper's; *contradicted*: clearly the "
+          "opposite; *not testable*: the networks were still improving when training stopped.")
+
+
 def summary(bullets: list[str]):
-    """A chapter's Summary: one bullet per point, in words (the intervals live in the evidence)."""
+    """A chapter's Summary: one bullet per point, in words (the intervals live in the evidence);
+    where it uses the verdict words, a line under it says what each means."""
     from IPython.display import Markdown
 
-    return Markdown("\n".join(f"* {b}" for b in bullets))
+    from .verdicts import WORDS
+
+    text = "\n".join(f"* {b}" for b in bullets)
+    used = any(f"*{w}*" in text for w in WORDS)
+    return Markdown(text + (f"\n\n{LEGEND}" if used else ""))
 
 
 def evidence(*parts, title: str = "Evidence: the claims tested, with their intervals"):
@@ -55,12 +87,7 @@ def evidence(*parts, title: str = "Evidence: the claims tested, with their inter
     a phone (the book's CSS, class ``claims``)."""
     from IPython.display import Markdown
 
-    blocks = []
-    for part in parts:
-        if hasattr(part, "to_html"):  # a table: raw HTML, without blank lines (they end an HTML block)
-            blocks.append("\n".join(line for line in part.to_html().splitlines() if line.strip()))
-        else:
-            blocks.append(str(part))
+    blocks = [_labelled(part.to_html()) if hasattr(part, "to_html") else str(part) for part in parts]
     return Markdown(f'<details class="evidence"><summary>{title}</summary>\n\n' + "\n\n".join(blocks)
                     + "\n\n</details>")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, verdicts
+from . import claims, lesson, verdicts
 
 __all__ = ["AT_A_GLANCE", "CONV_BEST", "conv_rows", "scoreboard", "at_a_glance", "lenet_headlines", "lenet_story"]
 
@@ -32,11 +32,11 @@ AT_A_GLANCE = [
     dict(network="Conv-6", data="CIFAR-10", pruning="layer-wise (conv 15%, fc 20%)", training="Adam 3e-4, 30K",
          ticket="above dense while more than 2% remain", faster="2.5× at 15.1%", accurate="+3.3 points at 26.4%",
          chapter="04_convolutional"),
-    dict(network="VGG-19", data="CIFAR-10", pruning="global (conv 20%)", training="SGD 0.1, 112K (lr 0.01; warmup)",
+    dict(network="VGG-19", data="CIFAR-10", pruning="global (conv 20%)", training="SGD lr 0.1, 112K; also lr 0.01, and warmup",
          ticket="none at lr 0.1; lr 0.01: within 1 point to 3.5%; warmup: above dense to 1.5%",
          faster="not reported", accurate="with warmup, above dense down to 1.5% (layer-wise: to 6.9%)",
          chapter="05_deep_networks"),
-    dict(network="ResNet-20", data="CIFAR-10", pruning="global (conv 20%)", training="SGD 0.1, 30K (lr 0.01; warmup)",
+    dict(network="ResNet-20", data="CIFAR-10", pruning="global (conv 20%)", training="SGD lr 0.1, 30K; also lr 0.01, and warmup",
          ticket="none above lr 0.01 without warmup; lr 0.03 with warmup: down to 11.8%", faster="not reported",
          accurate="lr 0.01: 89.5% at 41.7–21.9% (dense: 90.5%); warmup: 90.5% at 27.1%",
          chapter="05_deep_networks"),
@@ -117,13 +117,13 @@ def scoreboard() -> dict[str, dict[str, dict[str, int]]]:
 
 def _said(counts: dict[str, int]) -> str:
     total = sum(counts.values())
-    return f"{counts.get('reproduced', 0)} of {total} reproduced" + "".join(
+    return f"{counts.get('reproduced', 0)} of the paper's {total} claims reproduced" + "".join(
         f", {n} {w}" for w, n in counts.items() if w != "reproduced")
 
 
 def at_a_glance():
-    """The paper's results beside the book's scoreboard, as a table (a pandas Styler) whose last
-    column names the chapter that holds each network's evidence."""
+    """The paper's results beside the book's scoreboard, as a table (HTML, its cells stacked and
+    labelled on a phone) whose last column names the chapter that holds each network's evidence."""
     from .links import BOOK
 
     board = scoreboard()
@@ -135,25 +135,25 @@ def at_a_glance():
             "tested on MNIST-1D in its chapter (learning rate and warmup)"
         link = f'<a href="{BOOK}/chapters/{r["chapter"]}.html">chapter {int(r["chapter"][:2])}</a>'
         rows.append({"network (data)": f"{r['network']} ({r['data']})", "pruning, training": f"{r['pruning']}; {r['training']}",
-                     "smallest winning tickets": r["ticket"], "faster": r["faster"], "more accurate": r["accurate"],
+                     "smallest winning tickets": r["ticket"], "faster (to minimum validation loss)": r["faster"], "accuracy": r["accurate"],
                      "in this book": f"{here} ({link})"})
     frame = pd.DataFrame(rows)
-    return (frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
-            .set_table_attributes('class="claims glance"'))
+    return lesson.table(frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
+                        .set_table_attributes('class="claims glance"'))
 
 
 # The LeNet claims a reader should take away (of lenet_rows' twenty): claim text, a word in the
 # paper's text that picks the level, and how the summary says it
 LENET_HEADLINES = [
     ("tickets match the dense network's accuracy in fewer iterations", "21.1%",
-     "tickets reach the dense network's accuracy sooner than it does at 21%"),
+     "reach the dense network's accuracy sooner than it does at 21%"),
     ("tickets are more accurate than the dense network (at early stop)", "",
-     "tickets are more accurate than the dense network at 13.5%"),
-    ("tickets return to the dense network's accuracy near 3.6%", "", "they are back to dense near 3.6%"),
+     "are more accurate than the dense network at 13.5%"),
+    ("tickets return to the dense network's accuracy near 3.6%", "", "are back to the dense level near 3.6%"),
     ("tickets reach minimum validation loss sooner than their random reinitializations", "",
-     "tickets stop sooner than their random reinitializations at 21%"),
+     "stop sooner than their random reinitializations at 21%"),
     ("tickets are more accurate than their random reinitializations", "",
-     "tickets are more accurate than their random reinitializations at 21%"),
+     "are more accurate than their random reinitializations at 21%"),
 ]
 
 
@@ -168,8 +168,11 @@ def _headline_rows(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def lenet_headlines(rows: list[dict]) -> str:
-    """The headline LeNet claims on one run, in words with their verdicts (for a summary)."""
-    return "; ".join(f"{said}: *{word}*" for said, word in _headline_rows(rows)) + "."
+    """The headline LeNet claims on one run in words, grouped by verdict (for a summary): 'tickets
+    reach …, are … (*reproduced*); are back … (*inconclusive*).'"""
+    said = _headline_rows(rows)
+    groups = [(w, [s for s, v in said if v == w]) for w in verdicts.WORDS]
+    return "tickets " + "; ".join(f"{', '.join(phrases)} (*{w}*)" for w, phrases in groups if phrases) + "."
 
 
 def lenet_story(tables: dict[str, list[dict]]) -> str:

@@ -387,5 +387,7 @@ def test_the_evidence_folds_tables_and_text_in_one_block():
     shown = lesson.evidence("**Some text.**", table, pd.DataFrame({"a": [1]})).data
     assert shown.startswith('<details class="evidence"><summary>') and shown.endswith("</details>")
     assert shown.count("<table") == 2 and 'class="claims claims4"' in shown
+    assert '<td data-label="verdict" ' in shown  # a claims table's cells say what they are, stacked on a phone
     assert "\n\n\n" not in shown.split("**Some text.**")[1].split("</details>")[0].replace("\n\n", "\x00", 2)
     assert lesson.summary(["one", "two"]).data == "* one\n* two"
+    assert lesson.summary(["a claim: *inconclusive*"]).data.endswith(lesson.LEGEND)  # the words, defined
