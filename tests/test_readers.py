@@ -304,9 +304,9 @@ def test_cells_that_only_draw_or_tabulate_fold_their_input(notebook):
             assert meta.get("jupyter", {}).get("source_hidden") and meta.get("cellView") == "form", notebook.name
 
 
-# the chapters rebuilt lesson first (#40); chapters 7-8 follow, each added here when it is
+# the chapters rebuilt lesson first (#40); chapter 8 follows, added here when it is
 LESSON_FIRST = ["01_pruning", "02_lottery_ticket", "03_iterative_pruning", "04_convolutional",
-                "05_deep_networks", "06_initialization"]
+                "05_deep_networks", "06_initialization", "07_small_fast"]
 
 
 @pytest.mark.parametrize("stem", LESSON_FIRST)
