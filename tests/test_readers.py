@@ -304,9 +304,9 @@ def test_cells_that_only_draw_or_tabulate_fold_their_input(notebook):
             assert meta.get("jupyter", {}).get("source_hidden") and meta.get("cellView") == "form", notebook.name
 
 
-# the chapters rebuilt lesson first (#40); chapter 8 follows, added here when it is
+# every chapter, rebuilt lesson first (#40)
 LESSON_FIRST = ["01_pruning", "02_lottery_ticket", "03_iterative_pruning", "04_convolutional",
-                "05_deep_networks", "06_initialization", "07_small_fast"]
+                "05_deep_networks", "06_initialization", "07_small_fast", "08_what_came_next"]
 
 
 @pytest.mark.parametrize("stem", LESSON_FIRST)
