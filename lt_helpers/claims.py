@@ -249,9 +249,9 @@ def scan_pairs(pairs: dict) -> dict[str, list]:
 
 def stretches(run, rounds: list[int]) -> str:
     """Rounds worded as runs of consecutive levels by their percent of weights remaining:
-    ``'from 32.9% to 5.6% and at 3.6%'`` (``'at no level'`` for none)."""
+    ``'from 32.9% to 5.6% and at 3.6%'`` (``'at none of the levels'`` for none)."""
     if not rounds:
-        return "at no level"
+        return "at none of the levels"
     frame = run.frame()
     pct = lambda r: frame[frame["round"] == r].percent_remaining.mean()
     groups: list[list[int]] = []

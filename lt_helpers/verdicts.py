@@ -65,10 +65,10 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
         return "not testable: one trial"
     identical = f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
     papers = None if effect is None else f"the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}"
-    for side, flags in zip(("first", "second"), at_end or ()):
+    for side, flags in zip(("the claim is about", "they are compared with"), at_end or ()):
         flags = np.asarray(flags, dtype=bool)
         if flags.sum() * 2 > len(flags):
-            return (f"not testable: {int(flags.sum())} of {len(flags)} networks on the {side} side were still improving "
+            return (f"not testable: {int(flags.sum())} of the {len(flags)} networks {side} were still improving "
                     "at their end (a longer run decides)")
     if claimed in ("higher", "lower"):
         up = claimed == "higher"

@@ -92,6 +92,8 @@ def test_the_built_chapters_speak_the_verdict_ladder(book_html):
     pages = {c.stem: page(c.stem) for c in CHAPTERS}
     for stem, text in pages.items():
         assert "not reproduced: no clear difference" not in text and "consistent: no clear" not in text, stem
+        # sentences a person would write (#40): no "at no level", no anonymous "second side"
+        assert " at no level" not in text and "side were still improving" not in text, stem
     assert "robust to re-training: the replicate agrees" in pages["03_iterative_pruning"]
     assert "corrected for the 15 levels tested (Benjamini–Hochberg)" in pages["03_iterative_pruning"]
     assert "levels all three settings trained" in pages["05_deep_networks"]

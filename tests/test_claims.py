@@ -220,7 +220,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert rows[0]["never"] == 5  # the criterion: the reinitializations never reach the dense accuracy
     proxy = [r for r in rows if "minimum validation loss" in r["claim"]][0]
     assert proxy["capped"] == (5, 10)
-    assert proxy["verdict"] == ("not testable: 5 of 5 networks on the second side were still improving at their end "
+    assert proxy["verdict"] == ("not testable: 5 of the 5 networks they are compared with were still improving at their end "
                                 "(a longer run decides)")
     said = claims.disagreements({"A": same, "B": capped})
     assert said and all("B cannot test it" in s and "a longer run" in s for s in said)
@@ -285,7 +285,7 @@ def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     assert claims.verdict(a, b, "higher") == "reproduced"
     assert claims.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
     assert claims.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
-        "not testable: 3 of 4 networks on the first side were still improving")
+        "not testable: 3 of the 4 networks the claim is about were still improving")
 
 
 def test_a_claim_is_scanned_over_every_level():
@@ -298,7 +298,7 @@ def test_a_claim_is_scanned_over_every_level():
     assert claims.scan(run, (claims.STOP, "ticket"), (claims.STOP, "random_reinit"))["below"] == list(range(1, 16))
     assert claims.scan(run, (claims.MATCH, "ticket"), (claims.MATCH, "dense"))["below"]  # the criterion scans too
     assert claims.stretches(run, [1, 2, 3, 7]) == "from 80.0% to 51.2% and at 21.0%"
-    assert claims.stretches(run, []) == "at no level"
+    assert claims.stretches(run, []) == "at none of the levels"
     assert claims.stretches(run, [1, 3, 5, 6]) == "at 80.0%, at 51.2% and from 32.8% to 26.2%"
 
 
