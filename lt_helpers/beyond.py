@@ -71,3 +71,27 @@ def signed_constants(theta0: dict, mask: Mask) -> dict:
     """θ0 with every prunable weight replaced by the sign of its initial value times its
     layer's initial standard deviation (Zhou et al.'s "signed constant")."""
     return {n: (torch.sign(w) * w.std() if n in mask else w) for n, w in theta0.items()}
+
+
+def supermasks(run, data: Data, seed: int = 0):
+    """Test accuracy (%) of every ticket of the full run ``run`` (with its masks) with no training
+    at all: its mask on θ0 (``ticket``), on signed constants (``signed_constant``), and a random
+    mask of the same per-layer sparsity on θ0 (``random_prune``); a
+    :class:`~lt_helpers.results.Results` with one record per trial, round and condition
+    (``untrained_acc``). θ0 is rebuilt from the run's own seed; ``seed`` draws the random masks."""
+    from .iterative import control, initial_weights, seed_for, theta0_seed
+    from .results import Results
+
+    cfg, rows, levels = run.config, [], list(range(run.config["rounds"]))
+    for t in range(cfg["trials"]):
+        start = initial_weights(cfg["model"], data.input_shape, theta0_seed(cfg["seed"], t))
+        ticket = [run.masks[(t, r)] for r in levels]
+        shuffled = [control("random_prune", start, m, start, seed_for(seed, t, r, "supermask"))[1]
+                    for r, m in zip(levels, ticket)]
+        constants = [signed_constants(start, m) for m in ticket]
+        for cond, weights, ms in (("ticket", [start] * len(levels), ticket), ("signed_constant", constants, ticket),
+                                  ("random_prune", [start] * len(levels), shuffled)):
+            for r, m, a in zip(levels, ms, test_accuracy(cfg["model"], data, weights, ms)):
+                rows.append(dict(trial=t, round=r, condition=cond, percent_remaining=m.percent_remaining(),
+                                 untrained_acc=a))
+    return Results({}, rows)

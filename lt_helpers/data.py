@@ -272,7 +272,8 @@ def _fashion_mnist(root: Path, download):
 def _fashion_folder(root: Path) -> Path | None:
     """The folder holding Fashion-MNIST's four IDX files: ``root/FashionMNIST/raw`` (an
     explicit data root wins), else Debian's."""
-    return _idx_folder(root / "FashionMNIST" / "raw") or _idx_folder(DEBIAN_FASHION_MNIST)
+    debian = Path(os.environ.get("LT_DEBIAN_FASHION_MNIST", DEBIAN_FASHION_MNIST))  # a test can hide it
+    return _idx_folder(root / "FashionMNIST" / "raw") or _idx_folder(debian)
 
 
 def _idx_folder(folder: Path) -> Path | None:

@@ -393,3 +393,38 @@ def test_the_evidence_folds_tables_and_text_in_one_block():
     assert "\n\n\n" not in shown.split("**Some text.**")[1].split("</details>")[0].replace("\n\n", "\x00", 2)
     assert lesson.summary(["one", "two"]).data == "* one\n* two"
     assert lesson.summary(["a claim: *inconclusive*"]).data.endswith(lesson.LEGEND)  # the words, defined
+
+
+@pytest.mark.slow
+def test_the_shipped_supermasks_are_what_the_package_computes():
+    """Chapter 8 shows Fashion-MNIST's untrained accuracies from the package where the images are
+    not on disk: they are the ones beyond.supermasks computes from the full run's tickets."""
+    from lt_helpers import beyond, data
+
+    try:
+        images = data.load("fashion_mnist", download=False)
+    except data.DatasetUnavailable:
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    computed = beyond.supermasks(full_runs.full_run("lenet_300_100-fashion_mnist-paper"), images, 0)
+    config, shipped = full_runs.chapter_run("supermasks-fashion_mnist")
+    assert config["command"] == full_runs.CHAPTER_RUNS["supermasks-fashion_mnist"]
+    assert shipped.to_dict("records") == computed.runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", ["06_initialization", "08_what_came_next"])
+def test_a_chapter_without_the_fashion_mnist_files_shows_every_section(tmp_path, stem):
+    """The same book wherever it is built (#40): with no Fashion-MNIST on disk and no network,
+    chapters 6 and 8 still show every section, and no output says 'skipped' or 'not on disk'."""
+    from conftest import SMOKE_ENV
+
+    alone = tmp_path / f"{stem}.ipynb"
+    alone.write_bytes((ROOT / "chapters" / f"{stem}.ipynb").read_bytes())
+    env = {**SMOKE_ENV, "LT_DEBIAN_FASHION_MNIST": str(tmp_path / "none"), "LT_DATA": str(tmp_path / "data")}
+    res = subprocess.run([sys.executable, "-m", "papermill", alone.name, "out.ipynb", "--cwd", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr[-4000:]
+    shown = json.dumps([c.get("outputs", []) for c in json.loads((tmp_path / "out.ipynb").read_text())["cells"]])
+    assert "skipped" not in shown and "not on disk" not in shown, stem
+    if stem == "08_what_came_next":
+        assert "Fashion-MNIST: the untrained accuracies that ship with lt_helpers" in shown

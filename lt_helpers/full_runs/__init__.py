@@ -86,6 +86,12 @@ CHAPTER_RUNS = {
     "prune_retrain-fashion_mnist": (
         "papermill chapters/01_pruning.ipynb runs/prune_retrain-fashion_mnist.ipynb -p dataset fashion_mnist "
         "-p trials 5 -p out_dir runs/prune_retrain-fashion_mnist"),
+    # chapter 8's supermasks on the Fashion-MNIST full run's tickets (no training): so that the chapter shows
+    # them where the images are not on disk
+    "supermasks-fashion_mnist": (
+        "python -c \"from lt_helpers import beyond, data, full_runs; full_runs.write_chapter_run("
+        "beyond.supermasks(full_runs.full_run('lenet_300_100-fashion_mnist-paper'), data.load('fashion_mnist')), "
+        "'supermasks-fashion_mnist')\""),
 }
 
 
@@ -97,6 +103,18 @@ def chapter_run(name: str, folder=None):
     check_choice("chapter run", name, CHAPTER_RUNS)
     raw = json.loads(gzip.decompress(_where(folder).joinpath(f"{name}.json.gz").read_bytes()))
     return raw["config"], pd.DataFrame(raw["runs"])
+
+
+def write_chapter_run(results, name: str, folder=None) -> Path:
+    """Ship ``results`` (a :class:`~lt_helpers.results.Results` a chapter computed) as chapter run
+    ``name`` (a key of :data:`CHAPTER_RUNS`; its command is the config), compressed."""
+    check_choice("chapter run", name, CHAPTER_RUNS)
+    folder = Path(folder) if folder is not None else Path(__file__).parent
+    raw = {"config": {"command": CHAPTER_RUNS[name], **results.config}, "runs": results.runs}
+    path = folder / f"{name}.json.gz"
+    atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
+                                                                 mtime=0)))
+    return path
 
 
 # full runs that ship their ticket masks too (chapter 7 needs them): lt_helpers/full_runs/<name>.masks.npz
