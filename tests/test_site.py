@@ -50,3 +50,16 @@ def test_links_into_the_published_book_become_links_within_the_built_one():
     sphinx_extension._local_links(app, doc, "chapters/03_iterative_pruning")
     assert [r["refuri"] for r in doc.findall(nodes.reference)] == [
         "glossary.html#term-mask", "../downloads/x.csv", "https://example.org/elsewhere"]
+
+
+def test_links_in_html_a_chapter_printed_become_links_within_the_built_book_too():
+    """The paper-at-a-glance table is HTML a chapter prints (chapter 2): its links to the
+    published chapters become links within the book being built, as Markdown links do."""
+    doc = new_document("chapter")
+    doc += nodes.raw("", f'<td><a href="{links.BOOK}/chapters/03_iterative_pruning.html">chapter 3</a>'
+                         f'<a href="{links.BOOK}/chapters/glossary.html#term-mask">mask</a></td>', format="html")
+    app = type("App", (), {"builder": _Builder()})()
+    sphinx_extension._local_links(app, doc, "chapters/02_lottery_ticket")
+    shown = next(iter(doc.findall(nodes.raw))).astext()
+    assert links.BOOK not in shown
+    assert 'href="03_iterative_pruning.html"' in shown and 'href="glossary.html#term-mask"' in shown

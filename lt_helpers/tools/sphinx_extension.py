@@ -6,6 +6,7 @@ zip of every chapter notebook (:func:`write_downloads`)."""
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -44,12 +45,18 @@ def write_bundles(root: Path, folder: Path) -> list[Path]:
 
 
 def _local_links(app, doctree, docname) -> None:
+    here = posixpath.dirname(docname) or "."
     for ref in doctree.findall(nodes.reference):
         uri = ref.get("refuri", "")
         if uri.startswith(BOOK + "/"):
             path, _, fragment = uri[len(BOOK) + 1:].partition("#")
-            ref["refuri"] = posixpath.relpath(path, posixpath.dirname(docname) or ".") + ("#" + fragment if fragment
-                                                                                          else "")
+            ref["refuri"] = posixpath.relpath(path, here) + ("#" + fragment if fragment else "")
+    # links inside HTML a chapter printed (the paper-at-a-glance table's chapter links)
+    inside = re.compile(rf'href="{re.escape(BOOK)}/([^"#]*)(#[^"]*)?"')
+    for raw in list(doctree.findall(nodes.raw)):
+        if BOOK in raw.astext():
+            local = inside.sub(lambda m: f'href="{posixpath.relpath(m.group(1), here)}{m.group(2) or ""}"', raw.astext())
+            raw.children = [nodes.Text(local)]
 
 
 def _write_downloads(app, exception) -> None:
