@@ -45,7 +45,7 @@ def table(rows: list[dict]):
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=["claim", "paper", "this run", "verdict"])
-    return _styled(frame, "claims claims4")
+    return styled(frame, "claims claims4")
 
 
 # --- the paper's LeNet claims, tested on a full run ------------------------------------------
@@ -335,10 +335,10 @@ def side_by_side(tables: dict[str, list[dict]]):
             raise ValueError(f"the runs' claims are not in the same order at {first['claim']!r}")
         out.append({"claim": first["claim"], "paper": first["paper"],
                     **{f"{name}: {col}": r[col] for name, r in zip(names, row_set) for col in ("this run", "verdict")}})
-    return _styled(pd.DataFrame(out), "claims")
+    return styled(pd.DataFrame(out), "claims")
 
 
-def _styled(frame, classes: str):
+def styled(frame, classes: str):
     """A claims table as the book shows it: every word, top-aligned; on a phone its cells stack
     (the book's CSS reads the table's classes)."""
     return (frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})

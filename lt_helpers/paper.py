@@ -138,8 +138,7 @@ def at_a_glance():
                      "smallest winning tickets": r["ticket"], "faster (to minimum validation loss)": r["faster"], "accuracy": r["accurate"],
                      "in this book": f"{here} ({link})"})
     frame = pd.DataFrame(rows)
-    return lesson.table(frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
-                        .set_table_attributes('class="claims glance"'))
+    return lesson.table(claims.styled(frame, "claims glance"))
 
 
 # The LeNet claims a reader should take away (of lenet_rows' twenty): claim text, a word in the
@@ -182,9 +181,6 @@ def lenet_story(tables: dict[str, list[dict]]) -> str:
     for name, rows in tables.items():
         words = [verdicts.outcome(r["verdict"]) for r in rows]
         counts = ", ".join(f"{words.count(w)} {w}" for w in verdicts.WORDS if words.count(w))
-        out.append(f"**{name}**: of the paper's {len(rows)} tests, {counts}. " + lenet_headlines(rows)[0].upper()
-                   + lenet_headlines(rows)[1:])
-    return "\n\n".join(out) + ("\n\nThe verdicts in words: *reproduced*, the run shows the paper's result; "
-                               "*inconclusive*, it cannot decide with five trials; *not reproduced*, any effect is "
-                               "smaller than the paper's; *contradicted*, clearly the opposite; *not testable*, "
-                               "the networks were still improving when training stopped.")
+        headlines = lenet_headlines(rows)
+        out.append(f"**{name}**: of the paper's {len(rows)} tests, {counts}. " + headlines[0].upper() + headlines[1:])
+    return "\n\n".join(out) + "\n\n" + lesson.LEGEND

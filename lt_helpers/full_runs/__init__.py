@@ -101,7 +101,7 @@ def chapter_run(name: str, folder=None):
     import pandas as pd
 
     check_choice("chapter run", name, CHAPTER_RUNS)
-    raw = json.loads(gzip.decompress(_where(folder).joinpath(f"{name}.json.gz").read_bytes()))
+    raw = json.loads(_gunzip(folder, name))
     return raw["config"], pd.DataFrame(raw["runs"])
 
 
@@ -110,11 +110,8 @@ def write_chapter_run(results, name: str, folder=None) -> Path:
     ``name`` (a key of :data:`CHAPTER_RUNS`; its command is the config), compressed."""
     check_choice("chapter run", name, CHAPTER_RUNS)
     folder = Path(folder) if folder is not None else Path(__file__).parent
-    raw = {"config": {"command": CHAPTER_RUNS[name], **results.config}, "runs": results.runs}
-    path = folder / f"{name}.json.gz"
-    atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
-                                                                 mtime=0)))
-    return path
+    return _gzip_json({"config": {"command": CHAPTER_RUNS[name], **results.config}, "runs": results.runs},
+                      folder / f"{name}.json.gz")
 
 
 # full runs that ship their ticket masks too (chapter 7 needs them): lt_helpers/full_runs/<name>.masks.npz
@@ -138,7 +135,19 @@ def full_run_json(name: str, folder=None) -> bytes:
     """The committed record of full run ``name`` as JSON bytes: the run's ``results.json``
     (what the book offers for download)."""
     check_choice("full run", name, FULL_RUNS)
+    return _gunzip(folder, name)
+
+
+def _gunzip(folder, name: str) -> bytes:
+    """The JSON bytes of the shipped ``name.json.gz`` (in the package, or ``folder``)."""
     return gzip.decompress(_where(folder).joinpath(f"{name}.json.gz").read_bytes())
+
+
+def _gzip_json(raw: dict, path: Path) -> Path:
+    """Write ``raw`` as compact JSON, gzipped, atomically: the bytes depend only on the content."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
+                                                                 mtime=0)))
+    return path
 
 
 def _where(folder):
@@ -176,8 +185,7 @@ def write_full_run(results_json, name: str, folder=None) -> Path:
     raw = json.loads(Path(results_json).read_text())
     folder = Path(folder) if folder is not None else Path(__file__).parent
     path = folder / f"{name}.json.gz"
-    atomic_write(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(raw, separators=(",", ":")).encode(), 9,
-                                                                 mtime=0)))
+    _gzip_json(raw, path)
     if name in WITH_MASKS:
         masks = load_results(results_json).masks
         if not masks:
