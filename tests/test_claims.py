@@ -632,11 +632,17 @@ def test_the_scoreboard_counts_each_full_runs_verdicts_and_links_each_network_to
     for model in ("conv2", "conv4", "conv6"):
         rows = paper.conv_rows(full_run(f"{model}-mnist1d-full"), model)
         assert sum(board[model]["MNIST-1D"].values()) == len(rows) == 4
+    # VGG-19 and ResNet-20: every row of chapter 5's claims table about the network, from its several runs
+    for model, n in (("vgg19", 8), ("resnet20", 11)):
+        words = [verdicts.outcome(r["verdict"]) for r in paper.deep_rows(model)]
+        assert len(words) == n and board[model]["MNIST-1D"] == {w: words.count(w) for w in verdicts.WORDS if words.count(w)}
+    assert set(board) == {m for m, name in paper.NAMES.items() if name in {r["network"] for r in paper.AT_A_GLANCE}}
     shown = paper.at_a_glance().data
     for r in paper.AT_A_GLANCE:
         assert r["network"] in shown and f'/chapters/{r["chapter"]}.html">chapter {int(r["chapter"][:2])}</a>' in shown
     counts = board["lenet_300_100"]["Fashion-MNIST"]
     assert f"Fashion-MNIST: {counts.get('reproduced', 0)} of the paper's {sum(counts.values())} claims reproduced" in shown
+    assert shown.count("claims reproduced") == 7  # LeNet on two data sets, and each of the five others on one
 
 
 def test_the_lenet_story_says_each_runs_headlines_in_words():
@@ -649,3 +655,25 @@ def test_the_lenet_story_says_each_runs_headlines_in_words():
     assert all(said in first for *_, said in paper.LENET_HEADLINES) and "(*reproduced*)" in first
     with pytest.raises(ValueError, match="LENET_HEADLINES and claims.lenet_rows disagree"):  # never dropped silently
         paper.lenet_headlines([dict(r, claim="renamed") for r in rows["Fashion-MNIST"]])
+
+
+def test_chapter_5_tests_the_papers_deep_network_claims_through_paper_py_rows_equal():
+    """Chapter 5's claims table is built by lt_helpers.paper (the scoreboard's source), not inline: the chapter's
+    rows about each network are deep_rows' rows, in the chapter's order."""
+    import json
+
+    from lt_helpers import paper
+
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[1] / "chapters" / "05_deep_networks.ipynb").read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    assert "claims.verdict(" not in code and "claims.row(" not in code and "def long_claims" not in code
+    for call in ('paper.scope_row("ResNet-20"', 'paper.short_lr_rows(lr_runs)', 'paper.scope_row("VGG-19"',
+                 'paper.long_rows("VGG-19"', 'paper.long_rows("ResNet-20"'):
+        assert call in code
+    runs = {part: {k: full_run(n) for k, n in names.items()} for part, names in paper.DEEP_RUNS["resnet20"].items()}
+    short, leads = paper.short_lr_rows(runs["short"])
+    assert [r["claim"] for r in paper.deep_rows("resnet20")[1:4]] == [r["claim"] for r in short]
+    assert set(leads) == set(paper.SHORT_CLAIMED) and all(len(v) == runs["short"]["lr 0.1"].config["trials"]
+                                                          for v in leads.values())
