@@ -124,4 +124,4 @@ def save_results(out_dir, ch: Chapter, runs: list[dict], **extra) -> None:
                   hyper=ch.hp.to_dict(), device=str(ch.device), version=__version__,
                   provenance={**provenance(ch.device), "wall_time_s": round(time.time() - ch.started, 1)}, **extra)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    write_results(Path(out_dir) / "results.json", config, runs)
+    write_results(Path(out_dir) / "results.json", config, runs, kind="chapter")

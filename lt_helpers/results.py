@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from . import schema
 from .errors import LTError
 from .masks import Mask
 
@@ -146,13 +147,15 @@ def load_results(path) -> Results:
         path = path / "results.json"
     try:
         raw = json.loads(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_text())
-        if not isinstance(raw, dict) or not isinstance(raw.get("config"), dict) or not isinstance(raw.get("runs"), list):
-            raise ValueError("expected an object with 'config' and 'runs'")
     except FileNotFoundError:
         raise ResultsError(f"no results file at {path}") from None
-    except (ValueError, UnicodeDecodeError, gzip.BadGzipFile) as err:
+    except (ValueError, UnicodeDecodeError, gzip.BadGzipFile, EOFError) as err:
         raise ResultsError(f"{path} is not a valid results file ({err}). It was left untouched: "
                            "move or delete it, or choose another --out.") from None
+    except OSError as err:  # a folder, a dangling link, no permission
+        raise ResultsError(f"cannot read {path} ({err.strerror or err}); it was left untouched: move it, or "
+                           "choose another --out.") from None
+    schema.check(raw, path)
     results = Results(raw["config"], _with_at_end(raw["runs"]))
     state_path = path.parent / "state.pt"
     if state_path.exists():

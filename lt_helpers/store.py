@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from . import schema
 from .errors import LTError
 from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
@@ -74,11 +75,13 @@ def save(results: Results, out: Path, rnd: int) -> None:
     write_results(out / "results.json", results.config, results.runs)
 
 
-def write_results(path: Path, config: dict, runs: list[dict]) -> None:
+def write_results(path: Path, config: dict, runs: list[dict], kind: str = "imp") -> None:
     """The one writer of a ``results.json``, an IMP run's (:func:`save`) or a chapter's
-    (:func:`lt_helpers.book.save_results`): ``{"config": ..., "runs": ...}`` as strict JSON (a
-    NaN or infinite value written as null), atomically."""
+    (:func:`lt_helpers.book.save_results`, ``kind="chapter"``): ``{"config": ..., "runs": ...}``
+    as strict JSON (a NaN or infinite value written as null), atomically, after checking it
+    against its format (:mod:`lt_helpers.schema`): what is written can be read back."""
     record = _finite({"config": config, "runs": runs})
+    schema.check(record, path, kind)
     atomic_write(path, lambda p: p.write_text(json.dumps(record, separators=(",", ":"), allow_nan=False)))
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import schema
 from ..errors import LTError, check_choice
 from ..files import atomic_write
 from ..masks import Mask
@@ -102,6 +103,7 @@ def chapter_run(name: str, folder=None):
 
     check_choice("chapter run", name, CHAPTER_RUNS)
     raw = json.loads(_gunzip(folder, name))
+    schema.check(raw, f"chapter run {name}", "chapter")
     return raw["config"], pd.DataFrame(raw["runs"])
 
 
@@ -124,6 +126,7 @@ def full_run(name: str, folder=None):
     every ticket mask (``results.masks[(trial, round)]``). ``folder``: read from there
     instead of the package (tests)."""
     raw = json.loads(full_run_json(name, folder))
+    schema.check(raw, f"full run {name}")
     results = Results(raw["config"], _with_at_end(raw["runs"]))
     packed = _where(folder).joinpath(f"{name}.masks.npz")
     if packed.is_file():
