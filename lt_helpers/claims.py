@@ -335,12 +335,12 @@ def side_by_side(tables: dict[str, list[dict]]):
             raise ValueError(f"the runs' claims are not in the same order at {first['claim']!r}")
         out.append({"claim": first["claim"], "paper": first["paper"],
                     **{f"{name}: {col}": r[col] for name, r in zip(names, row_set) for col in ("this run", "verdict")}})
-    return styled(pd.DataFrame(out), "claims")
+    return styled(pd.DataFrame(out), "claims claims-wide" if len(names) > 1 else "claims")  # 6+ columns: stacked
 
 
 def styled(frame, classes: str):
     """A claims table as the book shows it: every word, top-aligned; on a phone its cells stack
-    (the book's CSS reads the table's classes)."""
+    (the book's CSS reads the table's classes; ``claims-wide``: stacked at every width)."""
     return (frame.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"})
             .set_table_attributes(f'class="{classes}"'))
 

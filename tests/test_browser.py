@@ -73,6 +73,11 @@ def test_every_page_reads_well(book_html, server):
                          for src, _, nat, shown in figures if shown and nat < 1.9 * shown
                          and not src.startswith("data:image/svg+xml")]  # a diagram is vector: sharp at any size
             problems += _misshapen(page, name, "1280 px")
+            cut = page.evaluate("() => { document.querySelectorAll('details').forEach(d => d.open = true); "
+                                "const edge = document.querySelector('article').getBoundingClientRect().right; "
+                                "return [...document.querySelectorAll('table.claims')].filter(t => "
+                                "t.getBoundingClientRect().right > edge + 1).map(t => t.innerText.slice(0, 60)); }")
+            problems += [f"{name}: a claims table is cut at 1280 px (wider than the text): {t!r}" for t in cut]
             searches = page.evaluate("() => [...document.querySelectorAll('.search-button-field, .bd-search')]"
                                      ".filter(e => e.offsetParent !== null).length")
             if searches != 1:
