@@ -36,6 +36,7 @@ from .errors import LTError, check_choice
 from .files import atomic_write
 
 DATASETS = ("mnist1d", "fashion_mnist", "mnist", "cifar10")
+INPUT_SHAPE = {"mnist1d": (1, 40), "fashion_mnist": (1, 28, 28), "mnist": (1, 28, 28), "cifar10": (3, 32, 32)}  # one example
 # "auto" picks the paper's dataset for a model when it can be had
 PAPER_DATASET = {"lenet_300_100": "mnist", **{m: "cifar10" for m in ("conv2", "conv4", "conv6", "vgg19", "resnet20")}}
 VALIDATION_SIZE = {"mnist1d": 500, "fashion_mnist": 5000, "mnist": 5000, "cifar10": 5000}

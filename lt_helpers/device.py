@@ -91,6 +91,9 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         raise LTError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from err
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise LTError("device 'cuda' was asked for but no GPU is available; use device='auto' or 'cpu'")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise LTError(f"device {device!r} was asked for but this machine has {torch.cuda.device_count()} GPU(s), "
+                      f"cuda:0 to cuda:{torch.cuda.device_count() - 1}; use one of those, or 'cuda'")
     if dev.type == "mps" and not _mps_available():
         raise LTError("device 'mps' was asked for but Apple's MPS is not available; use device='auto' or 'cpu'")
     return dev
@@ -99,3 +102,27 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 def _mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps and mps.is_available())
+
+
+
+def _cpu_has(feature: str) -> bool:
+    """Whether this CPU computes ``feature`` natively, as torch reports it (False when it cannot say)."""
+    probe = getattr(torch.cpu, f"_is_{feature}_supported", None)
+    return bool(probe and probe())
+
+
+def check_precision(precision: str, device) -> None:
+    """Refuse, with what to use instead, a precision ``device`` cannot honour: arithmetic that it
+    would only emulate, slowly and in another rounding than the hardware's. bf16 on a CPU needs
+    AVX512-BF16 or AMX; fp16 on a CPU needs AMX-FP16; bf16 on a GPU needs compute capability 8
+    (Ampere) or later."""
+    dev = torch.device(device)
+    if dev.type == "cpu" and precision == "bf16" and not (_cpu_has("avx512_bf16") or _cpu_has("amx_tile")):
+        raise LTError("precision 'bf16': this CPU has no bf16 arithmetic (AVX512-BF16 or AMX), so torch would "
+                      "emulate it, slowly; use precision 'fp32' or 'auto' (fp32 on a CPU)")
+    if dev.type == "cpu" and precision == "fp16" and not _cpu_has("amx_fp16"):
+        raise LTError("precision 'fp16': this CPU has no fp16 matrix arithmetic (AMX-FP16), so torch would "
+                      "emulate it, slowly; use precision 'fp32' or 'auto' (fp32 on a CPU)")
+    if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported(including_emulation=False):
+        raise LTError(f"precision 'bf16': {torch.cuda.get_device_name(dev)} only emulates bf16, slowly; use "
+                      "'fp16' (with loss scaling) or 'auto', which picks it")

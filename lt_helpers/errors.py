@@ -8,6 +8,10 @@ class LTError(ValueError):
     """
 
 
+class ResultsError(LTError):
+    """A results folder or file that is corrupt, foreign or belongs to another experiment."""
+
+
 def check_choice(kind: str, name, choices, extra: str = "") -> None:
     """Raise ``LTError("unknown <kind> <name>; choose one of <choices><extra>")`` unless
     ``name`` is one of ``choices``: the one wording for every unknown name."""

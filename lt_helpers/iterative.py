@@ -41,7 +41,7 @@ import torch
 
 from . import __version__
 from .data import Data, load
-from .device import provenance, resolve_device
+from .device import check_precision, provenance, resolve_device
 from .errors import LTError
 from .experiment import CONTROLS, Experiment  # noqa: F401 (CONTROLS: this module's API too)
 from .masks import Mask, layer_rates, magnitude_prune, prune_to_density
@@ -114,6 +114,7 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
     if isinstance(max_copies, bool) or not isinstance(max_copies, Integral) or max_copies < 1:
         raise LTError(f"max_copies must be at least 1, got {max_copies}")
     exp, dev = experiment, resolve_device(device)
+    check_precision(exp.hyper.precision, dev)
     data = data.to(dev) if data is not None else load(exp.dataset, data_root=data_root, device=dev)
     if data.name != exp.dataset:
         raise LTError(f"data holds {data.name!r} but dataset={exp.dataset!r}")

@@ -15,11 +15,8 @@ from pathlib import Path
 import torch
 
 from . import schema
-from .errors import LTError
+from .errors import LTError, ResultsError
 from .masks import Mask
-
-class ResultsError(LTError):
-    """A results.json that is corrupt or belongs to another experiment."""
 
 
 @dataclass
@@ -131,14 +128,6 @@ def at_end(curve: dict, early_stop_iteration: int) -> bool:
     return bool(early_stop_iteration == curve["iteration"][-1])
 
 
-def _with_at_end(runs: list[dict]) -> list[dict]:
-    """Records written before ``early_stop_at_end`` existed get it from their curves."""
-    for r in runs:
-        if "early_stop_at_end" not in r and "curve" in r and "early_stop_iteration" in r:
-            r["early_stop_at_end"] = at_end(r["curve"], r["early_stop_iteration"])
-    return runs
-
-
 def load_results(path) -> Results:
     """Read a results.json (or a folder holding one, or a ``.json.gz``) with its masks where
     ``state.pt`` is beside it."""
@@ -156,7 +145,7 @@ def load_results(path) -> Results:
         raise ResultsError(f"cannot read {path} ({err.strerror or err}); it was left untouched: move it, or "
                            "choose another --out.") from None
     schema.check(raw, path)
-    results = Results(raw["config"], _with_at_end(raw["runs"]))
+    results = Results(raw["config"], raw["runs"])
     state_path = path.parent / "state.pt"
     if state_path.exists():
         try:
@@ -164,7 +153,37 @@ def load_results(path) -> Results:
         except Exception as err:  # a cut or foreign file: torch raises zip, pickle or EOF errors
             raise ResultsError(f"{state_path} is damaged or not lt_helpers' state ({type(err).__name__}); it was "
                                "left untouched: delete that folder to start over, or use another --out") from err
+        if not isinstance(state, dict) or not {"masks", "dense"} <= set(state):
+            raise ResultsError(f"{state_path} is not lt_helpers' state (no masks and dense weights); it was left "
+                               "untouched: delete that folder to start over, or use another --out")
+        if "sha256" in state and state["sha256"] != state_digest(state):  # written before the digest: not checked
+            raise ResultsError(f"{state_path} was changed after lt_helpers wrote it (its masks or weights do not "
+                               "match its checksum); it was left untouched: delete that folder to start over, or "
+                               "use another --out")
         results.masks = {tuple(map(int, k.split("/"))): Mask(v) for k, v in state["masks"].items()}
         results.dense = {int(k): v for k, v in state["dense"].items()}
         results.rewound = {int(k): v for k, v in state.get("rewound", {}).items()}
     return results
+
+
+def state_digest(state: dict) -> str:
+    """A checksum of a ``state.pt``'s masks and weights (SHA-256 over every tensor's name, shape,
+    type and bytes, in a fixed order): a state altered after it was written no longer matches."""
+    import hashlib
+
+    digest = hashlib.sha256()
+
+    def add(prefix: str, value):
+        if isinstance(value, dict):
+            for key in sorted(value, key=str):
+                add(f"{prefix}/{key}", value[key])
+        elif isinstance(value, torch.Tensor):
+            t = value.detach().cpu().contiguous()
+            digest.update(f"{prefix}:{tuple(t.shape)}:{t.dtype}".encode())
+            digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        else:
+            digest.update(f"{prefix}={value!r}".encode())
+
+    for part in ("masks", "dense", "rewound"):
+        add(part, state.get(part, {}))
+    return digest.hexdigest()

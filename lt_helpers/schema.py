@@ -8,7 +8,7 @@ names the file, the record and the field, and is left as it was.
 :data:`RESULTS` is the format of an IMP run (``python -m lt_helpers imp``): its ``config`` (the
 experiment, as :meth:`lt_helpers.experiment.Experiment.config` writes it, and where it ran) and
 one record per trained network. :data:`CHAPTER` is a chapter's own results (``make results``),
-whose records differ by chapter. :func:`fields` lists the format for the appendix.
+whose records differ by chapter. :func:`markdown` is the format as the appendix prints it.
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .data import DATASETS
-from .errors import LTError
+from .errors import ResultsError
 from .experiment import CONTROLS
 from .models import MODELS
 
-__all__ = ["RESULTS", "CHAPTER", "SchemaError", "check", "fields"]
+__all__ = ["RESULTS", "CHAPTER", "SchemaError", "check", "fields", "markdown"]
 
 _INT0 = {"type": "integer", "minimum": 0}
 _FRACTION = {"type": ["number", "null"], "minimum": 0, "maximum": 1}  # null: a diverged network's value
 _SERIES = {"type": "array", "items": {"type": ["number", "null"]}}
 
 _HYPER = {"type": "object", "description": "the training hyperparameters (lt_helpers.hparams.Hyper)",
-          "required": ["iterations", "batch_size", "optimizer", "lr", "eval_every"],
+          "required": ["iterations", "batch_size", "optimizer", "lr", "momentum", "weight_decay", "eval_every", "warmup",
+                       "lr_drops", "precision", "dropout", "augment"],  # test_every: written where it is set
           "properties": {"iterations": {"type": "integer", "minimum": 1}, "batch_size": {"type": "integer", "minimum": 1},
                          "optimizer": {"enum": ["adam", "sgd"]}, "lr": {"type": "number", "exclusiveMinimum": 0},
                          "momentum": {"type": "number"}, "weight_decay": {"type": "number", "minimum": 0},
@@ -36,10 +37,17 @@ _HYPER = {"type": "object", "description": "the training hyperparameters (lt_hel
                          "precision": {"enum": ["auto", "fp32", "bf16", "fp16"]},
                          "dropout": {"type": "number", "minimum": 0, "maximum": 1}, "augment": {"type": "boolean"}}}
 
+_TEXT = {"type": "string"}
+_PROVENANCE = {"type": "object", "description": "versions, machine and wall time (lt_helpers.device.provenance)",
+               "required": ["lt_helpers", "torch", "python", "git_commit", "device_name", "cpu_threads", "wall_time_s"],
+               "properties": {"lt_helpers": _TEXT, "torch": _TEXT, "python": _TEXT, "git_commit": {"type": ["string", "null"]},
+                              "device_name": _TEXT, "cpu_threads": {"type": "integer", "minimum": 1},
+                              "wall_time_s": {"type": "number", "minimum": 0}, "kernel_probe": _TEXT}}
+
 _CONFIG = {
     "type": "object", "description": "the experiment, and where it ran",
     "required": ["model", "dataset", "preset", "rounds", "trials", "controls", "seed", "hyper", "rates", "scope",
-                 "rewind", "groups", "version"],
+                 "rewind", "groups", "device", "batched", "version", "provenance"],
     "properties": {
         "model": {"enum": list(MODELS), "description": "the network (lt_helpers.models.MODELS)"},
         "dataset": {"enum": list(DATASETS), "description": "the data set (lt_helpers.data.DATASETS)"},
@@ -56,14 +64,16 @@ _CONFIG = {
         "scope": {"enum": ["layer", "global"], "description": "layer-wise or global pruning"},
         "rewind": {**_INT0, "description": "the iteration survivors are reset to (0: θ0)"},
         "groups": {"type": "integer", "minimum": 1, "description": "batched groups per round on a CPU"},
+        "device": {"type": "string", "description": "where it trained (cpu, cuda, mps)"},
+        "batched": {"type": "boolean", "description": "networks trained as batched copies"},
         "version": {"type": "string", "description": "the lt_helpers version that ran it"},
-        "provenance": {"type": "object", "description": "versions, machine and wall time (lt_helpers.device)"},
+        "provenance": _PROVENANCE,
     }}
 
 _RECORD = {
     "type": "object", "description": "one trained network",
-    "required": ["trial", "round", "condition", "percent_remaining", "layer_density", "early_stop_iteration",
-                 "early_stop_test_acc", "final_test_acc", "curve"],
+    "required": ["trial", "round", "condition", "percent_remaining", "layer_density", "distance_from_start",
+                 "early_stop_iteration", "early_stop_at_end", "early_stop_test_acc", "final_test_acc", "curve"],
     "properties": {
         "trial": {**_INT0, "description": "its trial (shares θ0 and data order with the trial's other networks)"},
         "round": {**_INT0, "description": "its level of pruning (0: dense)"},
@@ -92,7 +102,7 @@ CHAPTER = {"$schema": "http://json-schema.org/draft-07/schema#", "title": "resul
                           "runs": {"type": "array", "items": {"type": "object"}}}}
 
 
-class SchemaError(LTError):
+class SchemaError(ResultsError):
     """A results file that does not match its format (one line: file, record, field)."""
 
 
@@ -163,6 +173,9 @@ def fields(kind: str = "imp"):
             return "one of " + ", ".join(map(str, spec["enum"]))
         if "const" in spec:
             return f"{spec['const']!r}".lower()
+        if spec.get("type") == "array":
+            return "list of " + (kind_of(spec["items"]) + "s" if "enum" not in spec["items"] else
+                                 f"({kind_of(spec['items'])})")
         return " or ".join(spec["type"]) if isinstance(spec.get("type"), list) else spec.get("type", "")
 
     schema = {"imp": RESULTS, "chapter": CHAPTER}[kind]
@@ -172,3 +185,11 @@ def fields(kind: str = "imp"):
             rows.append(dict(part=part, field=name, required=name in key.get("required", []), type=kind_of(spec),
                              meaning=spec.get("description", "")))
     return pd.DataFrame(rows)
+
+
+def markdown() -> str:
+    """The IMP format as a Markdown table (the appendix holds it; a test keeps the two equal)."""
+    rows = ["| part | field | required | type | meaning |", "|---|---|---|---|---|"]
+    for r in fields().itertuples():
+        rows.append(f"| {r.part} | `{r.field}` | {'yes' if r.required else 'no'} | {r.type} | {r.meaning} |")
+    return "\n".join(rows)

@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 
 from . import schema
-from .errors import LTError
+from .errors import LTError, ResultsError
 from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
-from .results import Results, ResultsError, _finite, load_results
+from .results import Results, _finite, load_results, state_digest
 
 
 
@@ -45,6 +45,11 @@ def hold(out: Path):
         import fcntl
     except ImportError:  # Windows: no advisory locks; one writer per folder is then up to the user
         fcntl = None
+    for name in (".lock", "results.json", "state.pt"):  # the package's own files: never written through a link
+        path = out / name
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise ResultsError(f"{path} is {'a symbolic link' if path.is_symlink() else 'not a file'}, where "
+                               "lt_helpers keeps its own file; it was left untouched: move it, or use another --out")
     with open(out / ".lock", "a") as lock:
         if fcntl is not None:
             try:
@@ -71,6 +76,7 @@ def save(results: Results, out: Path, rnd: int) -> None:
     atomically: records never claim a round whose masks are missing."""
     state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense,
                  rewound=results.rewound)
+    state["sha256"] = state_digest(state)
     atomic_write(out / "state.pt", lambda p: torch.save(state, p))
     write_results(out / "results.json", results.config, results.runs)
 
@@ -99,6 +105,7 @@ def resume(results: Results, out: Path) -> None:
         raise ResultsError(f"{out} has results but no state.pt with their masks; delete the folder "
                            "to start over")
     _check_complete(done, last, out)
+    _check_state(done, last, out)
     results.runs = [r for r in done.runs if r["round"] <= last]
     results.config["provenance"]["wall_time_s"] = done.config.get("provenance", {}).get("wall_time_s", 0.0)
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
@@ -130,3 +137,65 @@ def _check_complete(done: Results, last: int, out: Path) -> None:
     if last >= 0 and lacking:
         raise ResultsError(f"{out / 'state.pt'} lacks the masks of round {last + 1} for trial {lacking[0]} although "
                            f"results.json records round {last}; delete that folder to start over, or use another --out")
+
+
+def _check_state(done: Results, last: int, out: Path) -> None:
+    """Refuse a ``state.pt`` that disagrees with its experiment before a round resumes from it:
+    every trial's masks fit the model (names, shapes, 0/1), follow the pruning schedule round by
+    round (each keeps a subset of the one before, as many weights as pruning leaves: a layer is
+    emptied only where the rates ask for it) and match the ticket records' densities; the dense
+    weights fit the model and are finite."""
+    import math
+
+    from .data import INPUT_SHAPE
+    from .masks import layer_rates
+    from .models import build
+
+    config, where = done.config, out / "state.pt"
+
+    def refuse(what: str):
+        raise ResultsError(f"{where} {what}, unlike the experiment in results.json. It was left untouched: delete "
+                           "that folder to start over, or use another --out")
+
+    model = build(config["model"], INPUT_SHAPE[config["dataset"]])
+    rates = layer_rates(model, config["rates"])
+    shapes = {n: tuple(p.shape[1:]) for n, p in model.named_parameters() if n in model.prunable}
+    tickets = {(r["trial"], r["round"]): r for r in done.runs if r["condition"] == "ticket"}
+    for t in range(config["trials"]):
+        prev = None
+        for rnd in range(last + 2 if last >= 0 else 0):
+            if (t, rnd) not in done.masks:
+                refuse(f"lacks trial {t}'s mask of round {rnd}")
+            try:
+                mask = done.masks[(t, rnd)].check(model)
+            except LTError as err:
+                refuse(f"holds a mask (trial {t}, round {rnd}) that does not fit {config['model']}: {err}")
+            kept = {n: int(m.sum()) for n, m in mask.items()}
+            if prev is None and mask.kept() != mask.size():
+                refuse(f"holds a round-0 mask of trial {t} that prunes weights")
+            if prev is not None:
+                left = {n: k - round(rates[n] * k) for n, k in ((n, int(m.sum())) for n, m in prev.items())}
+                if config["scope"] == "global":  # one ranking over the pruned layers: their total is fixed
+                    pruned = [n for n in rates if rates[n] > 0]
+                    total = sum(int(prev[n].sum()) for n in pruned)
+                    total -= round(rates[pruned[0]] * total) if pruned else 0
+                    follows = sum(kept[n] for n in pruned) == total and all(
+                        kept[n] == left[n] for n in rates if rates[n] == 0)
+                else:
+                    follows = kept == left
+                if not follows or any(bool((m & ~prev[n]).any()) for n, m in mask.items()):
+                    refuse(f"holds trial {t}'s mask of round {rnd} keeping {mask.kept():,} weights where pruning "
+                           f"round {rnd - 1}'s mask leaves {sum(left.values()):,} (or one it had pruned)")
+            record = tickets.get((t, rnd))
+            if record is not None and abs(record["percent_remaining"] - mask.percent_remaining()) > 1e-6:
+                refuse(f"holds trial {t}'s mask of round {rnd} keeping {mask.percent_remaining():.3f}% of the weights "
+                       f"where its record says {record['percent_remaining']:.3f}%")
+            prev = mask
+        if last >= 0:
+            dense = done.dense.get(t, {})
+            bad = sorted(n for n in shapes if n not in dense or tuple(dense[n].shape) != shapes[n]
+                         or not math.isfinite(float(dense[n].float().abs().sum())))
+            if bad:
+                refuse(f"holds trial {t}'s dense weights missing, misshapen or not finite in {bad[0]}")
+            if config.get("rewind") and t not in done.rewound:
+                refuse(f"lacks trial {t}'s weights at iteration {config['rewind']}, which the experiment rewinds to")

@@ -23,7 +23,7 @@ from .. import schema
 from ..errors import LTError, check_choice
 from ..files import atomic_write
 from ..masks import Mask
-from ..results import Results, _with_at_end, load_results
+from ..results import Results, load_results
 
 # name -> the command that made it (from the repository root; see the book's appendix)
 FULL_RUNS = {
@@ -127,7 +127,7 @@ def full_run(name: str, folder=None):
     instead of the package (tests)."""
     raw = json.loads(full_run_json(name, folder))
     schema.check(raw, f"full run {name}")
-    results = Results(raw["config"], _with_at_end(raw["runs"]))
+    results = Results(raw["config"], raw["runs"])
     packed = _where(folder).joinpath(f"{name}.masks.npz")
     if packed.is_file():
         results.masks = _unpack_masks(packed.read_bytes())

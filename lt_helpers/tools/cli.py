@@ -145,6 +145,10 @@ def main(argv=None) -> int:
                                say=lambda line: print(line, file=sys.stderr))
         if experiment is None or experiment.dataset != dataset:
             experiment = Experiment.of(**{**given, "dataset": dataset})
+        cores = os.cpu_count() or 1
+        if resolve_device(args.device).type == "cpu" and experiment.groups > cores:
+            print(f"note: {experiment.groups} groups on {cores} CPU cores take turns: the same records, more slowly "
+                  f"(the groups are part of the experiment; --groups {cores} fills this machine)", file=sys.stderr)
         res = run(experiment, out=args.out, device=args.device, data_root=args.data_root,
                   batched=not args.one_at_a_time)
         table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
