@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from .data import Data
 from .errors import LTError
-from .masks import Mask, prune_to_density
+from .masks import Mask, keep_like, random_scores
 from .models import build
 from .train import test_accuracy
 
@@ -64,7 +64,7 @@ def snip_mask(model_name: str, data: Data, theta0: dict, like: Mask, examples: i
     params = dict(net.named_parameters())
     grads = torch.autograd.grad(loss, [params[n] for n in like])
     scores = {n: (g[0] * params[n][0]).detach().abs().cpu() for n, g in zip(like, grads)}
-    return prune_to_density(scores, like)
+    return keep_like(scores, like)  # masks.prune's one-shot form, scored by saliency
 
 
 def signed_constants(theta0: dict, mask: Mask) -> dict:
@@ -79,15 +79,14 @@ def supermasks(run, data: Data, seed: int = 0):
     mask of the same per-layer sparsity on θ0 (``random_prune``); a
     :class:`~lt_helpers.results.Results` with one record per trial, round and condition
     (``untrained_acc``). θ0 is rebuilt from the run's own seed; ``seed`` draws the random masks."""
-    from .iterative import control, initial_weights, seed_for, theta0_seed
+    from .iterative import initial_weights, seed_for, theta0_seed
     from .results import Results
 
     cfg, rows, levels = run.config, [], list(range(run.config["rounds"]))
     for t in range(cfg["trials"]):
         start = initial_weights(cfg["model"], data.input_shape, theta0_seed(cfg["seed"], t))
         ticket = [run.masks[(t, r)] for r in levels]
-        shuffled = [control("random_prune", start, m, start, seed_for(seed, t, r, "supermask"))[1]
-                    for r, m in zip(levels, ticket)]
+        shuffled = [keep_like(random_scores(m, seed_for(seed, t, r, "supermask")), m) for r, m in zip(levels, ticket)]
         constants = [signed_constants(start, m) for m in ticket]
         for cond, weights, ms in (("ticket", [start] * len(levels), ticket), ("signed_constant", constants, ticket),
                                   ("random_prune", [start] * len(levels), shuffled)):

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field, fields
 from numbers import Integral
 
 from . import presets
+from .controls import IMP
 from .errors import LTError, check_choice
 from .hparams import Hyper
 from .masks import SCOPES
 from .train import GROUPS
 
-CONTROLS = ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
+CONTROLS = IMP  # the controls an experiment can train (lt_helpers.controls, one entry each)
 # fields a resumed run may change: more rounds extend a finished run
 RESUMABLE = ("rounds",)
 
@@ -50,8 +51,8 @@ class Experiment:
     rounds: int = _f(1, "pruning levels including the dense round 0 (default: the preset's)", True,
                     type=int)
     trials: int = _f(1, "independent trials (default: the preset's)", True, type=int)
-    controls: tuple = _f(("random_reinit",), "controls trained beside each ticket: random_reinit, oneshot, "
-                                             "random_prune, shuffle, sign_reinit (none: no controls)", nargs="*")
+    controls: tuple = _f(("random_reinit",), f"controls trained beside each ticket: {', '.join(CONTROLS)} (none: no "
+                                             "controls; lt_helpers.controls says what each keeps)", nargs="*")
     control_rounds: tuple | None = _f(None, "train the controls only at these rounds (1 to rounds-1; default: "
                                             "every round); the ticket trains at every round", nargs="+", type=int)
     seed: int = _f(0, "base seed; every run's seed derives from it", type=int)

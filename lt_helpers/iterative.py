@@ -7,14 +7,9 @@ For each trial:
 3. prune a fraction of the remaining weights of smallest magnitude, giving mask m;
 4. reset the survivors to θ0 and train again; repeat 3–4 for ``rounds - 1`` rounds.
 
-Each round can also train **controls** under the same sparsity:
-
-* ``random_reinit``: the ticket's mask m with freshly drawn initial weights;
-* ``oneshot``: prune the dense network's trained weights straight to this round's
-  per-layer densities (one-shot pruning), reset to θ0 and train;
-* ``random_prune``: θ0 under a random mask with the ticket's per-layer densities;
-* ``shuffle``: the ticket's mask, its surviving initial values shuffled within each layer;
-* ``sign_reinit``: the ticket's mask and signs, with freshly drawn magnitudes.
+Each round can also train **controls** under the same sparsity (:mod:`lt_helpers.controls`
+lists them, each with what it keeps of the ticket): ``random_reinit``, ``oneshot``,
+``random_prune``, ``shuffle``, ``sign_reinit``.
 
 ``control_rounds`` trains the controls only at the levels named (the ticket still trains at
 every level, since each level's mask comes from the one before): a run of all five conditions at
@@ -43,8 +38,9 @@ from . import __version__
 from .data import Data, load
 from .device import check_precision, provenance, resolve_device
 from .errors import LTError
+from .controls import REGISTRY, Start
 from .experiment import CONTROLS, Experiment  # noqa: F401 (CONTROLS: this module's API too)
-from .masks import Mask, layer_rates, magnitude_prune, prune_to_density
+from .masks import Mask, layer_rates, magnitude_prune
 from .models import build
 from .results import Results, ResultsError, at_end, load_results  # noqa: F401 (this module's API too)
 from .store import check_writable, hold, resume, save
@@ -70,6 +66,14 @@ def data_seed(seed: int, trial: int, rnd: int, condition: str = "ticket") -> int
 def reinit_seed(seed: int, trial: int, rnd: int) -> int:
     """The seed of the fresh initial weights of ``trial``'s random reinitialization at round ``rnd``."""
     return seed_for(seed, trial, rnd, "reinit")
+
+
+def control_seeds(seed: int, trial: int, rnd: int, condition: str) -> tuple[int, int]:
+    """The two seeds of a control of ``trial`` at round ``rnd``: of its fresh initial weights
+    (the random reinitialization's is :func:`reinit_seed`) and of its random positions or
+    permutations."""
+    fresh = reinit_seed(seed, trial, rnd) if condition == "random_reinit" else seed_for(seed, trial, rnd, condition)
+    return fresh, seed_for(seed, trial, rnd, condition, "mask")
 
 
 def initial_weights(model: str, input_shape: tuple, seed: int, num_classes: int = 10) -> dict:
@@ -158,21 +162,15 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     exp = Experiment.from_config(results.config)
     model, seed = exp.model, exp.seed
     net = build(model, data.input_shape, data.num_classes)
-    fresh = lambda *why: initial_weights(model, data.input_shape, seed_for(seed, *why), data.num_classes)
     controls = exp.controls_at(rnd)  # none in the dense round; control_rounds may leave others out
     jobs = []  # (trial, condition, initial weights, mask)
     for t in range(exp.trials):
-        mask, theta0 = results.masks[(t, rnd)], results.reset_weights(t)
-        jobs.append((t, "ticket", theta0, mask))
-        if "random_reinit" in controls:
-            jobs.append((t, "random_reinit", initial_weights(model, data.input_shape, reinit_seed(seed, t, rnd),
-                                                             data.num_classes), mask))
-        if "oneshot" in controls:
-            jobs.append((t, "oneshot", theta0, prune_to_density(results.dense[t], mask)))
-        for cond in ("random_prune", "shuffle", "sign_reinit"):
-            if cond in controls:
-                weights, cmask = control(cond, theta0, mask, fresh(t, rnd, cond), seed_for(seed, t, rnd, cond, "mask"))
-                jobs.append((t, cond, weights, cmask))
+        for cond in [c for c in REGISTRY if c == "ticket" or c in controls]:  # in the registry's order
+            fresh_seed, own_seed = control_seeds(seed, t, rnd, cond)
+            start = Start(weights=results.reset_weights(t), mask=results.masks[(t, rnd)], dense=results.dense.get(t),
+                          fresh=lambda s=fresh_seed: initial_weights(model, data.input_shape, s, data.num_classes),
+                          seed=own_seed)
+            jobs.append((t, cond, *REGISTRY[cond].make(start)))
     trained = []
     for start in range(0, len(jobs), max_copies):
         chunk = jobs[start:start + max_copies]
@@ -190,26 +188,6 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
                 results.dense[t] = {n: trained_net.weights[n] for n in net.prunable}
                 if trained_net.snapshot is not None:
                     results.rewound[t] = trained_net.snapshot
-
-
-def control(condition: str, start: dict, mask: Mask, fresh: dict, seed: int) -> tuple[dict, Mask]:
-    """Initial weights and mask of a control at the ticket's sparsity (``start``: what the
-    ticket is reset to; ``fresh``: a new random initialization)."""
-    gen = torch.Generator().manual_seed(int(seed))
-    weights = dict(start)
-    if condition == "random_prune":  # same per-layer counts, random positions, the ticket's θ0
-        return weights, prune_to_density({n: torch.rand(m.shape, generator=gen) for n, m in mask.items()}, mask)
-    for name, m in mask.items():
-        w = start[name].clone()
-        if condition == "shuffle":  # the surviving initial values, permuted among the surviving positions
-            kept = w[m]
-            w[m] = kept[torch.randperm(len(kept), generator=gen)]
-        elif condition == "sign_reinit":  # the ticket's signs, new magnitudes
-            w = fresh[name].abs() * torch.where(w < 0, -1.0, 1.0)
-        else:
-            raise LTError(f"unknown control {condition!r}")
-        weights[name] = w
-    return weights, mask
 
 
 def record(trial: int, rnd: int, condition: str, mask: Mask, run, start: dict) -> dict:

@@ -87,10 +87,11 @@ def drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> torc
     return flat_keep.view_as(keep)
 
 
-def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float],
-                    scope: str = "layer") -> Mask:
-    """Prune by magnitude: remove the fraction ``rates[name]`` of the *remaining* weights
-    with the smallest ``|w|``.
+def prune(scores: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float], scope: str = "layer") -> Mask:
+    """The one way from scores to a mask: remove the fraction ``rates[name]`` of the *remaining*
+    weights with the lowest ``scores`` (non-negative, one per weight). Magnitude pruning scores
+    by ``|w|`` (:func:`magnitude_prune`), random pruning by noise (:func:`random_scores`), SNIP by
+    ``|gradient × w|`` (:func:`lt_helpers.beyond.snip_mask`).
 
     ``scope='layer'`` prunes each layer on its own (the paper's LeNet and Conv nets).
     ``scope='global'`` ranks all prunable weights together and removes one fraction
@@ -107,7 +108,7 @@ def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[st
         for name, p in rates.items():
             keep = mask[name].bool()
             n_drop = round(p * int(keep.sum()))
-            new[name] = drop_smallest(weights[name].detach().abs().cpu(), keep, n_drop)
+            new[name] = drop_smallest(scores[name], keep, n_drop)
         return new
     check_choice("pruning scope", scope, SCOPES)
     names = [n for n, p in rates.items() if p > 0]
@@ -117,24 +118,38 @@ def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[st
     if not names:
         return new
     keep = torch.cat([mask[n].bool().flatten() for n in names])
-    scores = torch.cat([weights[n].detach().abs().cpu().flatten() for n in names])
-    flat = drop_smallest(scores, keep, round(rates[names[0]] * int(keep.sum())))
+    flat = drop_smallest(torch.cat([scores[n].flatten() for n in names]), keep,
+                         round(rates[names[0]] * int(keep.sum())))
     for n, part in zip(names, torch.split(flat, [mask[n].numel() for n in names])):
         new[n] = part.view_as(mask[n])
     return new
 
 
-def random_prune(mask: Mask, rates: dict[str, float], seed: int) -> Mask:
-    """Remove the fraction ``rates[name]`` of each layer's remaining weights at random."""
+def magnitude_prune(weights: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float],
+                    scope: str = "layer") -> Mask:
+    """Prune by magnitude: remove the fraction ``rates[name]`` of the remaining weights with the
+    smallest ``|w|`` (:func:`prune` scored by magnitude), layer by layer or globally."""
+    return prune({n: w.detach().abs().cpu() for n, w in weights.items() if n in mask}, mask, rates, scope)
+
+
+def random_scores(mask: Mask, seed: int) -> dict[str, torch.Tensor]:
+    """Uniform noise, one score per weight of ``mask``, drawn from ``seed``: pruning by these
+    scores picks positions at random (the random-pruning control)."""
     gen = torch.Generator().manual_seed(int(seed))
-    return magnitude_prune({n: torch.rand(m.shape, generator=gen) for n, m in mask.items()}, mask, rates)
+    return {n: torch.rand(m.shape, generator=gen) for n, m in mask.items()}
 
 
-def prune_to_density(weights: dict[str, torch.Tensor], like: Mask) -> Mask:
-    """One-shot pruning: keep, in each layer, the largest-``|w|`` weights, as many as ``like``
-    keeps in that layer. Used to compare one-shot with iterative pruning at equal sparsity."""
+def keep_like(scores: dict[str, torch.Tensor], like: Mask) -> Mask:
+    """One shot: keep, in each layer, the highest-scored weights, as many as ``like`` keeps there."""
     out = Mask()
     for name, m in like.items():
         everything = torch.ones_like(m, dtype=torch.bool)
-        out[name] = drop_smallest(weights[name].detach().abs().cpu(), everything, m.numel() - int(m.sum()))
+        out[name] = drop_smallest(scores[name], everything, m.numel() - int(m.sum()))
     return out
+
+
+def prune_to_density(weights: dict[str, torch.Tensor], like: Mask) -> Mask:
+    """One-shot magnitude pruning: keep, in each layer, the largest-``|w|`` weights, as many as
+    ``like`` keeps in that layer (:func:`keep_like` scored by magnitude). Used to compare one-shot
+    with iterative pruning at equal sparsity."""
+    return keep_like({n: weights[n].detach().abs().cpu() for n in like}, like)

@@ -21,19 +21,15 @@ import seaborn as sns
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from . import controls
+
 _PALETTE = sns.color_palette("colorblind")
-COLORS = {"ticket": _PALETTE[0], "random_reinit": _PALETTE[1], "oneshot": _PALETTE[2],
-          "fine_tune": _PALETTE[0], "random_init": _PALETTE[1], "no_retrain": _PALETTE[7],
-          "dense": (0.2, 0.2, 0.2), "random_prune": _PALETTE[2], "shuffle": _PALETTE[4],
-          "sign_reinit": _PALETTE[9], "rewind": _PALETTE[8], "continued": _PALETTE[3],
-          "snip": _PALETTE[5], "signed_constant": _PALETTE[6]}
-LABELS = {"ticket": "winning ticket (iterative)", "random_reinit": "random reinit",
-          "oneshot": "winning ticket (one-shot)", "fine_tune": "pruned + fine-tuned",
-          "random_init": "pruned + retrained from random init", "no_retrain": "pruned, not retrained",
-          "dense": "dense network", "random_prune": "random pruning", "shuffle": "shuffled init",
-          "sign_reinit": "sign-preserving reinit", "rewind": "ticket rewound to θk",
-          "continued": "ticket found by training on (no reset)", "snip": "SNIP (pruned at initialization)",
-          "signed_constant": "ticket mask on signed constants"}
+# each control's colour and label live with it (lt_helpers.controls); these are the chapters' own conditions
+COLORS = {**controls.COLORS, "fine_tune": _PALETTE[0], "random_init": _PALETTE[1], "no_retrain": _PALETTE[7],
+          "dense": (0.2, 0.2, 0.2), "rewind": _PALETTE[8], "continued": _PALETTE[3], "signed_constant": _PALETTE[6]}
+LABELS = {**controls.LABELS, "fine_tune": "pruned + fine-tuned", "random_init": "pruned + retrained from random init",
+          "no_retrain": "pruned, not retrained", "dense": "dense network", "rewind": "ticket rewound to θk",
+          "continued": "ticket found by training on (no reset)", "signed_constant": "ticket mask on signed constants"}
 METRICS = {"early_stop_iteration": "early-stopping iteration",
            "early_stop_test_acc": "test acc. at early stop (%)",
            "final_test_acc": "test acc. at the end (%)",

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from .data import DATASETS
 from .errors import ResultsError
-from .experiment import CONTROLS
+from .controls import IMP as CONTROLS
 from .models import MODELS
 
 __all__ = ["RESULTS", "CHAPTER", "SchemaError", "check", "fields", "markdown"]

@@ -252,9 +252,16 @@ def _ticket_setup():
     return theta0, fresh, mask
 
 
+def _make(condition, theta0, mask, fresh, seed):
+    """A control's starting weights and mask, from its registry entry (lt_helpers.controls)."""
+    from lt_helpers.controls import REGISTRY, Start
+
+    return REGISTRY[condition].make(Start(weights=theta0, mask=mask, dense=None, fresh=lambda: fresh, seed=seed))
+
+
 def test_random_prune_keeps_per_layer_densities_exactly():
     theta0, fresh, mask = _ticket_setup()
-    w, m = iterative.control("random_prune", theta0, mask, fresh, seed=3)
+    w, m = _make("random_prune", theta0, mask, fresh, seed=3)
     assert {n: int(v.sum()) for n, v in m.items()} == {n: int(v.sum()) for n, v in mask.items()}
     assert not torch.equal(m["layers.0.weight"], mask["layers.0.weight"])  # other positions
     assert torch.equal(w["layers.0.weight"], theta0["layers.0.weight"])  # the ticket's initial values
@@ -262,7 +269,7 @@ def test_random_prune_keeps_per_layer_densities_exactly():
 
 def test_shuffle_keeps_each_layers_multiset_of_values():
     theta0, fresh, mask = _ticket_setup()
-    w, m = iterative.control("shuffle", theta0, mask, fresh, seed=3)
+    w, m = _make("shuffle", theta0, mask, fresh, seed=3)
     assert m is mask
     for name, keep in mask.items():
         assert torch.equal(torch.sort(w[name][keep]).values, torch.sort(theta0[name][keep]).values)
@@ -271,7 +278,7 @@ def test_shuffle_keeps_each_layers_multiset_of_values():
 
 def test_sign_reinit_keeps_signs_and_mask_with_new_magnitudes():
     theta0, fresh, mask = _ticket_setup()
-    w, m = iterative.control("sign_reinit", theta0, mask, fresh, seed=3)
+    w, m = _make("sign_reinit", theta0, mask, fresh, seed=3)
     assert m is mask
     for name, keep in mask.items():
         assert torch.equal(torch.sign(w[name][keep]), torch.sign(theta0[name][keep]))
@@ -382,3 +389,23 @@ def test_chapter_3s_loop_written_out_is_run_imp_record_for_record(mnist1d, contr
     assert len(mine.runs) == len(theirs.runs) == 2 * (1 + 2 * (1 + len(controls)))
     assert mine.runs == theirs.runs
     assert all(torch.equal(mine.masks[k][n], theirs.masks[k][n]) for k in theirs.masks for n in theirs.masks[k])
+
+
+def test_every_control_lives_in_one_registry_entry_that_the_run_the_cli_and_the_plots_read(mnist1d, monkeypatch):
+    """One home per control: a name, a line saying what it keeps, a label and a colour, and how it
+    starts. A new entry (here: the ticket's mask on its initial values negated) is trained by
+    run_round beside the ticket, at its sparsity."""
+    from lt_helpers import controls, experiment, plots
+
+    for name, c in controls.REGISTRY.items():
+        assert c.description and c.label and c.color.startswith("#"), name
+        assert plots.COLORS[name] == c.color and plots.LABELS[name] == c.label
+    assert experiment.CONTROLS == controls.IMP == ("random_reinit", "oneshot", "random_prune", "shuffle", "sign_reinit")
+    negated = controls.Control("negated", "the ticket's mask on -θ0", "negated θ0", "#000000",
+                               lambda s: ({n: -w for n, w in s.weights.items()}, s.mask))
+    monkeypatch.setitem(controls.REGISTRY, "negated", negated)
+    monkeypatch.setattr(experiment, "CONTROLS", (*controls.IMP, "negated"))
+    res = _run(mnist1d, rounds=2, trials=1, controls=("negated",))
+    at = {r["condition"]: r for r in res.runs if r["round"] == 1}
+    assert set(at) == {"ticket", "negated"} and at["negated"]["percent_remaining"] == at["ticket"]["percent_remaining"]
+    assert at["negated"]["curve"] != at["ticket"]["curve"]

@@ -39,11 +39,11 @@ def test_global_prune_uses_one_threshold(net):
         masks.magnitude_prune(w, Mask.ones_like(net), {"layers.0.weight": 0.2, "layers.1.weight": 0.3}, scope="global")
 
 
-def test_random_prune_counts_and_seeds(net):
+def test_pruning_by_random_scores_counts_and_seeds(net):
     rates = masks.layer_rates(net, {"fc": 0.2, "output": 0.1})
-    a = masks.random_prune(Mask.ones_like(net), rates, seed=1)
-    b = masks.random_prune(Mask.ones_like(net), rates, seed=1)
-    c = masks.random_prune(Mask.ones_like(net), rates, seed=2)
+    a = masks.prune(masks.random_scores(Mask.ones_like(net), 1), Mask.ones_like(net), rates)
+    b = masks.prune(masks.random_scores(Mask.ones_like(net), 1), Mask.ones_like(net), rates)
+    c = masks.prune(masks.random_scores(Mask.ones_like(net), 2), Mask.ones_like(net), rates)
     assert a.density() == pytest.approx({"layers.0.weight": 0.8, "layers.1.weight": 0.8, "layers.2.weight": 0.9})
     assert all(torch.equal(a[n], b[n]) for n in a) and not torch.equal(a["layers.0.weight"], c["layers.0.weight"])
 
@@ -86,7 +86,7 @@ def test_percent_remaining_and_expected_schedule(net):
 
 def test_prune_to_density_matches_per_layer_counts(net):
     w = net.get_copy(0)
-    like = masks.random_prune(Mask.ones_like(net), {n: 0.7 for n in net.prunable}, seed=0)
+    like = masks.prune(masks.random_scores(Mask.ones_like(net), 0), Mask.ones_like(net), {n: 0.7 for n in net.prunable})
     one_shot = masks.prune_to_density(w, like)
     assert {n: int(m.sum()) for n, m in one_shot.items()} == {n: int(m.sum()) for n, m in like.items()}
     assert w["layers.0.weight"].abs()[~one_shot["layers.0.weight"]].max() <= w["layers.0.weight"].abs()[one_shot["layers.0.weight"]].min()

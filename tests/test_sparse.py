@@ -20,7 +20,7 @@ def ticket(seed=0, rounds=12, shape=(1, 40)):
     mask = masks.Mask.ones_like(net)
     rates = masks.layer_rates(net, {"fc": 0.2, "output": 0.1})
     for r in range(rounds):
-        mask = masks.random_prune(mask, rates, seed=seed * 100 + r)
+        mask = masks.prune(masks.random_scores(mask, seed * 100 + r), mask, rates)
     return net, weights, mask
 
 

@@ -17,7 +17,7 @@ def _setup(n, seed=0):
     net = models.build("lenet_300_100", (1, 40))
     inits = [models.build("lenet_300_100", (1, 40), seeds=[seed + k]).get_copy(0) for k in range(n)]
     rates = masks.layer_rates(net, {"fc": 0.5, "output": 0.25})
-    ms = [masks.random_prune(Mask.ones_like(net), rates, seed=seed + k) for k in range(n)]
+    ms = [masks.prune(masks.random_scores(Mask.ones_like(net), seed + k), Mask.ones_like(net), rates) for k in range(n)]
     return inits, ms
 
 
@@ -321,8 +321,8 @@ def test_fewer_test_evaluations_give_the_same_numbers(mnist1d, model, groups):
     weights) is bit for bit what evaluating the test set at every evaluation gives."""
     net = models.build(model, (1, 40))
     inits = [models.build(model, (1, 40), seeds=[k]).get_copy(0) for k in range(4)]
-    ms = [masks.random_prune(Mask.ones_like(net), masks.layer_rates(net, {"fc": 0.5, "conv": 0.2, "output": 0.2}),
-                             seed=k) for k in range(4)]
+    rates = masks.layer_rates(net, {"fc": 0.5, "conv": 0.2, "output": 0.2})
+    ms = [masks.prune(masks.random_scores(Mask.ones_like(net), k), Mask.ones_like(net), rates) for k in range(4)]
     every = train.Hyper(iterations=300, eval_every=10, lr=1e-2)  # lr 1e-2: minima inside the run
     sparse = train.Hyper(iterations=300, eval_every=10, lr=1e-2, test_every=100)
     full = train.train(model, mnist1d, inits, ms, every, seeds=[0, 1, 2, 3], groups=groups)

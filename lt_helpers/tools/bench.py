@@ -118,7 +118,7 @@ def random_tickets(model: str, input_shape, copies: int, rates: dict) -> tuple[l
     at ``rates`` (per kind of layer, e.g. ``{"fc": 0.5, "output": 0.25}``)."""
     net = models.build(model, input_shape)
     layer_rates = masks.layer_rates(net, rates)
-    ms = [masks.random_prune(masks.Mask.ones_like(net), layer_rates, seed=k) for k in range(copies)]
+    ms = [masks.prune(masks.random_scores(ones := masks.Mask.ones_like(net), k), ones, layer_rates) for k in range(copies)]
     inits = [models.build(model, input_shape, seeds=[k]).get_copy(0) for k in range(copies)]
     return inits, ms
 
