@@ -3,14 +3,14 @@
 A chapter never types "reproduced" or "supports": :func:`lt_helpers.verdicts.verdict` decides it
 from the paired comparison (:mod:`lt_helpers.stats`, whose :func:`compare` and :func:`brief` word
 the numbers) on one ladder: reproduced / inconclusive (the run cannot decide) / not reproduced
-(any effect is smaller than the paper's) / contradicted / not testable. Both modules' functions
-are re-exported here, so a chapter reaches everything about claims through ``claims``.
+(any effect is smaller than the paper's) / contradicted / not testable. A chapter calls them
+from their own modules (``stats.compare``, ``verdicts.verdict``); this one builds on them.
 A claim that two results are the same is judged against a margin on the run's own scale
 (:func:`margin_of`). The functions below test the paper's claims on a run's records: one level
 (:func:`row`, with a replicate run beside it where one exists), every level corrected for their
 number (:func:`scan`, :func:`sides`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's
 controls (:func:`control_rows`), several runs side by side (:func:`side_by_side`,
-:func:`disagreements`).
+:func:`lt_helpers.verdicts.disagreements`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ import numpy as np
 from . import stats
 from .data import TEST_SIZE
 from .results import val_acc_at_stop
-from .stats import Paired, _signed, brief, compare, compare_times, paired, t975  # noqa: F401 (claims' API too)
-from .verdicts import (CLAIMED, DECIDED, WORDS, capped_anywhere, disagreements, outcome,  # noqa: F401 (claims' API
-                       replicated, verdict)  # too: the chapters call them through claims)
+from .stats import brief, paired, signed
+from .verdicts import DECIDED, outcome, verdict
 
 
 def margin_of(run, key: str = "early_stop_test_acc") -> float:
@@ -310,7 +309,7 @@ def control_rows(run, percents=(7.0, 0.0), replicate=None) -> list[dict]:
         lead = float(np.mean(ticket - reinit))
         if paired(ticket, reinit).above:  # the effect size that matters: how much of a clear lead the signs keep
             rows[-1]["this run"] += (f"; keeps {100 * float(np.mean(signs - reinit)) / lead:.0f}% of the ticket's "
-                                     f"{_signed(lead, 1)}-point lead over reinitialization")
+                                     f"{signed(lead, 1)}-point lead over reinitialization")
         if outcome(rows[-1]["verdict"]) in ("reproduced", "inconclusive") and not paired(signs, reinit).clear:
             rows[-1]["verdict"] = ("not testable: the sign-kept networks are indistinguishable from the ticket and "
                                    f"from plain reinitializations alike ({brief(signs, reinit)} against those)")

@@ -35,14 +35,14 @@ from pathlib import Path
 import torch
 
 from . import __version__
+from .controls import REGISTRY, Start
 from .data import Data, load
 from .device import check_precision, provenance, resolve_device
 from .errors import LTError
-from .controls import REGISTRY, Start
-from .experiment import CONTROLS, Experiment  # noqa: F401 (CONTROLS: this module's API too)
+from .experiment import Experiment
 from .masks import Mask, layer_rates, magnitude_prune
 from .models import build
-from .results import Results, ResultsError, at_end, load_results  # noqa: F401 (this module's API too)
+from .results import Results, at_end
 from .store import check_writable, hold, resume, save
 from .train import GROUPS, train
 

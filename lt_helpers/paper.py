@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, lesson, verdicts
+from . import claims, lesson, stats, verdicts
 
 __all__ = ["AT_A_GLANCE", "CONV_BEST", "conv_rows", "scope_row", "short_lr_rows", "LONG_SAID", "long_rows", "deep_rows",
            "scoreboard", "at_a_glance", "lenet_headlines", "lenet_story"]
@@ -72,24 +72,24 @@ def conv_rows(res, model: str) -> list[dict]:
                  paper=f"{speed}× sooner at {speed_at}%",
                  **{"this run": f"dense ÷ ticket {dense_stop.mean() / stop_s.mean():.2f}× at {pct(s):.1f}% (above 1: "
                                 f"the ticket is sooner) ({'at most, some tickets still improving; ' if capped else ''}"
-                                f"difference {claims.brief(stop_s, dense_stop, 'iterations', 0)})"},
-                 verdict=claims.verdict(stop_s, dense_stop, "lower", at_end=(_ends(res, s, "ticket"), _ends(res, 0, "ticket")),
+                                f"difference {stats.brief(stop_s, dense_stop, 'iterations', 0)})"},
+                 verdict=verdicts.verdict(stop_s, dense_stop, "lower", at_end=(_ends(res, s, "ticket"), _ends(res, 0, "ticket")),
                                         effect=-(1 - 1 / speed) * dense_stop.mean()))]  # the paper's ratio, here
     for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
         acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
         rows.append(dict(claim=f"{name}: tickets are more accurate than the dense network ({when})",
                          paper=f"+{gain} points at {gain_at}%" if key == "early_stop_test_acc" else
                          "not reported (the same claim, tested at the end of training)",
-                         **{"this run": f"at {pct(g):.1f}%: {claims.brief(acc_g, dense_k)}"},
-                         verdict=claims.verdict(acc_g, dense_k, "higher",
+                         **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
+                         verdict=verdicts.verdict(acc_g, dense_k, "higher",
                                                 at_end=(_ends(res, g, "ticket"), _ends(res, 0, "ticket")),
                                                 effect=gain if key == "early_stop_test_acc" else None)))
     t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
     r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
     rows.append(dict(claim=f"{name}: at the sparsest level, random reinitializations are less accurate than tickets",
                      paper="reinitialized networks fall behind as pruning proceeds",
-                     **{"this run": f"at {pct(last):.1f}%: ticket − reinit {claims.brief(t_acc, r_acc)}"},
-                     verdict=claims.verdict(t_acc, r_acc, "higher",
+                     **{"this run": f"at {pct(last):.1f}%: ticket − reinit {stats.brief(t_acc, r_acc)}"},
+                     verdict=verdicts.verdict(t_acc, r_acc, "higher",
                                             at_end=(_ends(res, last, "ticket"), _ends(res, last, "random_reinit")))))
     return rows
 
@@ -124,8 +124,8 @@ def scope_row(network: str, scopes: dict) -> dict:
     paper = "with warmup: global above the dense network down to 1.5%, layer-wise only to 6.9%"  # VGG-19's
     return dict(claim=f"{network}: global pruning keeps sparse tickets more accurate than layer-wise pruning at the same "
                       "sparsity", paper=paper if network == "VGG-19" else f"VGG-19 {paper}",
-                **{"this run": f"at {pct:.1f}%: global − layer-wise {claims.brief(g, lw)}"},
-                verdict=claims.verdict(g, lw, "higher", at_end=(near_end(scopes["global"], last, "ticket"),
+                **{"this run": f"at {pct:.1f}%: global − layer-wise {stats.brief(g, lw)}"},
+                verdict=verdicts.verdict(g, lw, "higher", at_end=(near_end(scopes["global"], last, "ticket"),
                                                                 near_end(scopes["layer"], last, "ticket"))))
 
 
@@ -146,8 +146,8 @@ def short_lr_rows(lr_runs: dict) -> tuple[list[dict], dict]:
         how, said = SHORT_CLAIMED[key]
         rows.append(dict(claim=f"{key}: ticket against its random reinitialization", paper=said,
                          **{"this run": f"at {res.means().loc[(top, 'ticket')].percent_remaining:.1f}%: ticket − reinit "
-                                        f"{claims.brief(t, r)}; dense {res.per_trial(0, 'ticket').mean():.1f}%"},
-                         verdict=claims.verdict(t, r, how, at_end=(near_end(res, top, "ticket"),
+                                        f"{stats.brief(t, r)}; dense {res.per_trial(0, 'ticket').mean():.1f}%"},
+                         verdict=verdicts.verdict(t, r, how, at_end=(near_end(res, top, "ticket"),
                                                                    near_end(res, top, "random_reinit")),
                                                 margin=claims.margin_of(res))))  # "at most": within the dense spread
     return rows, leads

@@ -3,29 +3,14 @@
 * ``smoke``: seconds; the test suite runs every chapter with it.
 * ``quick``: the default; a few minutes on a laptop CPU for MNIST-1D, on a Colab GPU for
   MNIST.
-* ``paper``: the paper's settings (``shared/PAPER.md``: LeNet on MNIST uses Adam 1.2e-3,
-  batch 60, 50,000 iterations, evaluation every 100). For MNIST-1D the matching choice
-  keeps the optimizer, learning rate, batch size and evaluation interval and trains
-  15,000 iterations (~250 epochs of its 3,500 training examples). The dense network
-  reaches its minimum validation loss near iteration 800, but the sparse networks
-  trained from a new initialization learn far slower: at 6,000 iterations (the earlier
-  preset) every level from 6.0% down had random reinitializations still improving at the
-  last evaluation, and a pilot of four randomly pruned networks at 3.9% reached their
-  minimum at 9,500-18,900 (flat after ~10,000). A run whose minimum is its last
+* ``paper``: the paper's settings (Frankle & Carbin 2019, arXiv:1803.03635v5, its table of
+  architectures: LeNet on MNIST uses Adam 1.2e-3, batch 60, 50,000 iterations, evaluation
+  every 100). MNIST-1D keeps the optimizer, learning rate, batch size and evaluation interval and
+  trains 15,000 iterations; Fashion-MNIST uses the paper's LeNet at its true size for 30,000
+  iterations. Each length was chosen by a pilot that trained the slowest networks of the run
+  (the sparsest random reinitializations) until they stopped improving:
+  ``results/pilots/lenet.md`` gives what they measured. A run whose minimum is its last
   evaluation is marked (``early_stop_at_end``) either way.
-* Fashion-MNIST ``paper``: the paper's LeNet-300-100 at its true size (784-300-100-10),
-  Adam 1.2e-3, batch 60, evaluation every 100 iterations, 20% of each hidden layer and 10%
-  of the output pruned per round, 16 levels (down to 3.6%), 5 trials, for 30,000
-  iterations instead of the paper's 50,000. A pilot (2026-12-04, this repository's
-  ``train``, 2-core Xeon CPU) trained two dense networks and four randomly pruned ones
-  with the per-layer densities of the 16th level (3.6%, fresh initializations: the
-  random-reinitialization control at the sparsest level) for 30,000 iterations: the dense
-  networks reached their minimum validation loss at 7,100 and 7,500, the sparse ones at
-  12,500, 16,800, 18,500 and 21,100 (within 1% of it from 11,100-16,300 on), and every
-  validation loss was rising by the end. 30,000 leaves the slowest network of the pilot
-  8,900 iterations to spare at 0.6 of the paper's cost. The test set is evaluated every
-  1,000 iterations (and at each network's early stop and end, exactly): validation every
-  100, as the paper.
 
 :func:`get` returns a :class:`Preset`; the tables below are its data.
 """
@@ -79,7 +64,7 @@ _LENET = {
     ("mnist", "quick"): (Hyper(iterations=5000, eval_every=100), 10, 3),
     ("mnist", "paper"): (Hyper(iterations=50000, eval_every=100), 19, 5),
 }
-# The paper's convolutional settings (shared/PAPER.md): Conv-2/4/6 with Adam, batch 60;
+# The paper's convolutional settings (arXiv:1803.03635v5, its table of architectures): Conv-2/4/6 with Adam, batch 60;
 # ResNet-20 and VGG-19 with SGD, momentum 0.9, weight decay 1e-4 and steps of the learning rate.
 _SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, augment=True)
 PAPER_CONV = {

@@ -99,17 +99,17 @@ class Results:
     def to_json(self) -> dict:
         """``{'config': ..., 'runs': ...}``, what ``results.json`` holds: strict JSON, so a
         value that is NaN or infinite (a diverged network's loss) is written as null."""
-        return _finite({"config": self.config, "runs": self.runs})
+        return finite({"config": self.config, "runs": self.runs})
 
 
-def _finite(value):
+def finite(value):
     """``value`` with every NaN or infinite float replaced by None (JSON's null)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 

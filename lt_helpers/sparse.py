@@ -174,7 +174,7 @@ def timings(fns: dict, *args, blocks: int = 7, calls: int = 10, warmup: int = 3)
     """Time several ways of doing the same thing side by side: ``{name: per-block median
     seconds}``. Each of ``blocks`` blocks times every function (``calls`` calls, median),
     in an order that rotates from block to block, so a slow moment of the machine lands on
-    all of them; the blocks pair the functions for :func:`lt_helpers.claims.compare_times`."""
+    all of them; the blocks pair the functions for :func:`lt_helpers.stats.compare_times`."""
     if blocks < 2:
         raise LTError(f"blocks must be at least 2 (the blocks give the interval), got {blocks}")
     names = list(fns)

@@ -145,7 +145,7 @@ def examples(diff_points: float, test_size: int) -> str:
     return f"about {abs(diff_points) * test_size / 100:,.0f} of {test_size:,} test examples"
 
 
-def _signed(x: float, digits: int) -> str:
+def signed(x: float, digits: int) -> str:
     """``x`` with its sign and a typographic minus: ``+2.1``, ``−0.4``; a value that would
     round to zero without being zero gets up to two more digits (``+0.03``, not ``+0.0``);
     float noise (under 1e-9, e.g. a mean of differences that cancel) is zero."""
@@ -161,7 +161,7 @@ def compare(a, b, more: str, less: str, unit: str = "points", digits: int = 1) -
     by 2.1 points (95% CI 0.8 to 3.4, paired over 5 trials)"``, or ``"no clear difference
     (+0.3 points, 95% CI -0.9 to 1.5, paired over 5 trials)"``; with one trial, the
     difference and "a single trial: no interval"."""
-    p, f = paired(a, b), functools.partial(_signed, digits=digits)
+    p, f = paired(a, b), functools.partial(signed, digits=digits)
     if p.censored:
         said = _order(a, b, p)
         return f"{more if p.diff > 0 else less} ({said})" if p.clear else f"no clear difference ({said})"
@@ -196,7 +196,7 @@ def compare_times(a, b, pairs: str = "interleaved blocks") -> str:
 
 def brief(a, b, unit: str = "points", digits: int = 1) -> str:
     """``a - b`` paired by trial, in a few characters: ``"+2.1 points (95% CI +0.8 to +3.4, n=5)"``."""
-    p, f = paired(a, b), functools.partial(_signed, digits=digits)
+    p, f = paired(a, b), functools.partial(signed, digits=digits)
     if p.censored:
         return _order(a, b, p)
     if p.n < 2:

@@ -20,7 +20,7 @@ from . import schema
 from .errors import LTError, ResultsError
 from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
-from .results import Results, _finite, load_results, state_digest
+from .results import Results, finite, load_results, state_digest
 
 
 
@@ -86,7 +86,7 @@ def write_results(path: Path, config: dict, runs: list[dict], kind: str = "imp")
     (:func:`lt_helpers.book.save_results`, ``kind="chapter"``): ``{"config": ..., "runs": ...}``
     as strict JSON (a NaN or infinite value written as null), atomically, after checking it
     against its format (:mod:`lt_helpers.schema`): what is written can be read back."""
-    record = _finite({"config": config, "runs": runs})
+    record = finite({"config": config, "runs": runs})
     schema.check(record, path, kind)
     atomic_write(path, lambda p: p.write_text(json.dumps(record, separators=(",", ":"), allow_nan=False)))
 

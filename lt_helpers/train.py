@@ -190,10 +190,10 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
         if it in eval_at:
             e = eval_at[it]
             with amp:
-                loss, correct = _evaluate(model, data.x_val, data.y_val)
+                loss, correct = evaluate(model, data.x_val, data.y_val)
                 record[0, :, e], record[1, :, e] = loss.mean(1), correct.mean(1)
                 if tested[e]:
-                    record[2, :, e] = _evaluate(model, data.x_test, data.y_test)[1].mean(1)
+                    record[2, :, e] = evaluate(model, data.x_test, data.y_test)[1].mean(1)
             best.update(record[0, :, e], e, keep=not tested[e])
             if report is not None:
                 report(it)
@@ -257,7 +257,7 @@ class _BestWeights:
                     raise RuntimeError(f"copy {k}: weights at evaluation {stops[k]} were not kept")
                 for n, t in self.state[k].items():
                     now[n][k].copy_(t)
-            accuracy = _evaluate(self.model, data.x_test, data.y_test)[1].mean(1)
+            accuracy = evaluate(self.model, data.x_test, data.y_test)[1].mean(1)
             for n, t in current.items():
                 now[n].copy_(t)
         return accuracy
@@ -268,7 +268,7 @@ def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     ``y`` the ``K * batch`` labels. Where an output layer computed ``[K, classes, batch]``
     (``models._FewOutputs``, from 4 copies up) the log-softmax runs over that contiguous
     layout, the faster one there; otherwise classes last is kept, the faster at one copy.
-    ``_evaluate`` always puts the classes in the middle, faster over thousands of examples
+    ``evaluate`` always puts the classes in the middle, faster over thousands of examples
     even at one copy (the measurements: ``results/speed-notes.md``)."""
     if out.stride(-1) == 1:
         return F.cross_entropy(out.flatten(0, 1), y, reduction="sum")
@@ -276,7 +276,7 @@ def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def _evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
+def evaluate(model, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None):
     """Per-example loss and correctness ``[copies, examples]`` of every copy on (x, y),
     without leaving the device. On a CPU the examples go in chunks of about 4,000 / copies,
     so that a chunk's activations stay in cache (faster than fixed chunks of 2,000:
@@ -303,4 +303,4 @@ def test_accuracy(model_name: str, data: Data, weights: list[dict], masks: list[
             model.set_copy(k, w)
             for name, m in (masks[k].check(model) if masks else {}).items():
                 params[name][k].mul_(m.to(data.device))
-    return _evaluate(model, data.x_test, data.y_test)[1].mean(1).tolist()
+    return evaluate(model, data.x_test, data.y_test)[1].mean(1).tolist()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stats import Paired, _signed, paired
+from .stats import Paired, signed, paired
 
 CLAIMED = ("higher", "lower", "same", "at least", "at most")
 WORDS = ("reproduced", "inconclusive", "not reproduced", "contradicted", "not testable")  # the verdict ladder
@@ -64,7 +64,7 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     if p.n < 2:
         return "not testable: one trial"
     identical = f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
-    papers = None if effect is None else f"the paper's {_signed(effect, 0 if abs(effect) >= 10 else 1)}"
+    papers = None if effect is None else f"the paper's {signed(effect, 0 if abs(effect) >= 10 else 1)}"
     for side, flags in zip(("the claim is about", "they are compared with"), at_end or ()):
         flags = np.asarray(flags, dtype=bool)
         if flags.sum() * 2 > len(flags):

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from lt_helpers import data, iterative, masks, models, train
+from lt_helpers import data, iterative, masks, models, results, train
 from lt_helpers.errors import LTError
 
 ENV = {**os.environ, "LT_PROGRESS": "0", "LT_DEVICE": ""}
@@ -89,7 +89,7 @@ def _api_cases(net, mnist1d, tmp_path):
          "larger than the training set"),
         (lambda: train.train("lenet_300_100", mnist1d, [w, w], [ones], train.Hyper(), seeds=[0]),
          "one entry per run"),
-        (lambda: iterative.load_results(tmp_path / "nowhere"), "no results file"),
+        (lambda: results.load_results(tmp_path / "nowhere"), "no results file"),
         (lambda: iterative.run_imp(dataset="mnist", preset="smoke", data=mnist1d), "data holds 'mnist1d'"),
         (lambda: data.load("mnist1d", data_root=tmp_path / "file"), "is a file, not a folder"),
     ]

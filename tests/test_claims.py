@@ -6,19 +6,19 @@ import numpy as np
 
 import pytest
 
-from lt_helpers import claims
+from lt_helpers import claims, stats, verdicts
 from lt_helpers.full_runs import FULL_RUNS, full_run
 
 
 def test_a_clear_difference_names_its_direction_and_interval():
-    text = claims.compare([62, 63, 61, 64, 62], [60, 60.5, 59, 61, 60], "more accurate", "less accurate")
+    text = stats.compare([62, 63, 61, 64, 62], [60, 60.5, 59, 61, 60], "more accurate", "less accurate")
     # differences 2, 2.5, 2, 3, 2: mean 2.3, sd 0.447, t(4) = 2.776 -> 2.3 ± 0.555
     assert text == "more accurate, by 2.3 points (95% CI +1.7 to +2.9, paired over 5 trials)"
-    assert claims.compare([1, 2, 3], [3, 4, 5.5], "later", "sooner", "iterations", 0).startswith("sooner, by 2 ")
+    assert stats.compare([1, 2, 3], [3, 4, 5.5], "later", "sooner", "iterations", 0).startswith("sooner, by 2 ")
 
 
 def test_an_interval_over_zero_says_no_clear_difference():
-    text = claims.compare([62, 58, 61], [60, 60.5, 62], "more accurate", "less accurate")
+    text = stats.compare([62, 58, 61], [60, 60.5, 62], "more accurate", "less accurate")
     assert text.startswith("no clear difference (−0.5 points, 95% CI −6.2 to +5.2, paired over 3 trials")
 
 
@@ -26,30 +26,30 @@ def test_pairs_are_by_trial_not_pooled():
     """A nearly constant shift in every trial is clear however large the spread between trials."""
     a = [10.0, 50.0, 90.0]
     shifted = [x + d for x, d in zip(a, (1.0, 1.1, 0.9))]
-    assert claims.paired(shifted, a).clear and claims.paired(shifted, a).low > 0.5
+    assert stats.paired(shifted, a).clear and stats.paired(shifted, a).low > 0.5
     six = [10.0, 50.0, 90.0, 20.0, 70.0, 40.0]
-    assert claims.paired([x + 1 for x in six], six).clear  # identical shifts: the sign test decides
+    assert stats.paired([x + 1 for x in six], six).clear  # identical shifts: the sign test decides
 
 
 def test_one_trial_concludes_nothing_and_bad_shapes_are_refused():
-    assert "single trial" in claims.compare([1.0], [2.0], "a", "b")
-    assert math.isnan(claims.paired([1.0], [2.0]).low) and not claims.paired([1.0], [2.0]).clear
+    assert "single trial" in stats.compare([1.0], [2.0], "a", "b")
+    assert math.isnan(stats.paired([1.0], [2.0]).low) and not stats.paired([1.0], [2.0]).clear
     with pytest.raises(ValueError, match="one value per trial"):
-        claims.paired([], [])
+        stats.paired([], [])
 
 
 def test_t_quantiles_come_from_scipy_and_leave_the_shipped_numbers_as_they_were():
     from scipy import stats as sp
 
-    assert claims.t975(4) == pytest.approx(2.776, abs=5e-4) and claims.t975(11) == sp.t.ppf(0.975, 11)
-    assert claims.t975(1000) == pytest.approx(1.962, abs=1e-3)
+    assert stats.t975(4) == pytest.approx(2.776, abs=5e-4) and stats.t975(11) == sp.t.ppf(0.975, 11)
+    assert stats.t975(1000) == pytest.approx(1.962, abs=1e-3)
     # two numbers a statistician recomputed from the shipped runs with the old table (n = 5: t(4) = 2.776)
     fashion = full_run("lenet_300_100-fashion_mnist-paper")
     level = fashion.level_nearest(3.6)
-    assert claims.brief(fashion.per_trial(level, "ticket", claims.ACC), fashion.per_trial(0, "ticket", claims.ACC)) == \
+    assert stats.brief(fashion.per_trial(level, "ticket", claims.ACC), fashion.per_trial(0, "ticket", claims.ACC)) == \
         "+0.1 points (95% CI −0.2 to +0.5, n=5)"
     resnet = full_run("resnet20-mnist1d-lr0.1-long")
-    assert claims.brief(resnet.per_trial(resnet.level_nearest(8.6), "ticket", claims.ACC),
+    assert stats.brief(resnet.per_trial(resnet.level_nearest(8.6), "ticket", claims.ACC),
                         resnet.per_trial(resnet.level_nearest(8.6), "random_reinit", claims.ACC)) == \
         "+0.6 points (95% CI +0.3 to +0.8, n=5)"
 
@@ -57,22 +57,22 @@ def test_t_quantiles_come_from_scipy_and_leave_the_shipped_numbers_as_they_were(
 def test_a_verdict_follows_the_interval_and_the_claimed_direction():
     up, down, flat = [2.0, 2.5, 1.8, 2.2, 2.1], [-1.0, -1.2, -0.8, -1.1, -0.9], [0.5, -0.4, 0.2, -0.3, 0.1]
     zero = [0.0] * 5
-    assert claims.verdict(up, zero, "higher") == "reproduced"
-    assert claims.verdict(up, zero, "lower") == "contradicted: clearly the opposite"
-    assert claims.verdict(down, zero, "lower") == "reproduced"
-    assert claims.verdict(flat, zero, "higher").startswith("inconclusive: the interval covers zero (")
-    assert claims.verdict([1.0], [0.0], "higher") == "not testable: one trial"
-    assert claims.verdict(flat, zero, "same", margin=1.0) == "reproduced: within ±1"
-    assert claims.verdict(up, zero, "same", margin=1.0) == "contradicted: higher by more than the ±1 margin"
-    assert claims.verdict(up, zero, "at least", margin=1.0) == "reproduced: higher"
-    assert claims.verdict(flat, zero, "at least", margin=1.0) == "reproduced: within −1"
-    assert claims.verdict(down, zero, "at least", margin=0.5) == "contradicted: lower by more than the −0.5 margin"
-    assert claims.verdict(down, zero, "at most", margin=0.5) == "reproduced: lower"
-    assert claims.verdict(up, zero, "at most", margin=0.5) == "contradicted: higher by more than the +0.5 margin"
+    assert verdicts.verdict(up, zero, "higher") == "reproduced"
+    assert verdicts.verdict(up, zero, "lower") == "contradicted: clearly the opposite"
+    assert verdicts.verdict(down, zero, "lower") == "reproduced"
+    assert verdicts.verdict(flat, zero, "higher").startswith("inconclusive: the interval covers zero (")
+    assert verdicts.verdict([1.0], [0.0], "higher") == "not testable: one trial"
+    assert verdicts.verdict(flat, zero, "same", margin=1.0) == "reproduced: within ±1"
+    assert verdicts.verdict(up, zero, "same", margin=1.0) == "contradicted: higher by more than the ±1 margin"
+    assert verdicts.verdict(up, zero, "at least", margin=1.0) == "reproduced: higher"
+    assert verdicts.verdict(flat, zero, "at least", margin=1.0) == "reproduced: within −1"
+    assert verdicts.verdict(down, zero, "at least", margin=0.5) == "contradicted: lower by more than the −0.5 margin"
+    assert verdicts.verdict(down, zero, "at most", margin=0.5) == "reproduced: lower"
+    assert verdicts.verdict(up, zero, "at most", margin=0.5) == "contradicted: higher by more than the +0.5 margin"
     with pytest.raises(ValueError, match="higher"):
-        claims.verdict(up, zero, "faster")
-    assert claims.brief(up, zero) == "+2.1 points (95% CI +1.8 to +2.4, n=5)"
-    assert claims.brief(down, zero, "iterations", 0).startswith("−1 iterations (95% CI −1 to −1")
+        verdicts.verdict(up, zero, "faster")
+    assert stats.brief(up, zero) == "+2.1 points (95% CI +1.8 to +2.4, n=5)"
+    assert stats.brief(down, zero, "iterations", 0).startswith("−1 iterations (95% CI −1 to −1")
 
 
 def test_the_claims_table_shows_every_word():
@@ -83,35 +83,35 @@ def test_the_claims_table_shows_every_word():
 
 def test_times_compare_as_ratios_with_an_interval():
     slow, fast = [2.0, 2.1, 1.9, 2.05, 2.0], [1.0, 1.0, 1.0, 1.0, 1.0]
-    assert claims.compare_times(slow, fast).startswith("slower: 2.01× the time (95% CI 1.9")
-    assert claims.compare_times(fast, slow).startswith("faster: 0.50× the time")
+    assert stats.compare_times(slow, fast).startswith("slower: 2.01× the time (95% CI 1.9")
+    assert stats.compare_times(fast, slow).startswith("faster: 0.50× the time")
     noisy = [1.1, 0.9, 1.05, 0.95, 1.0]
-    assert claims.compare_times(noisy, fast).startswith("no clear difference: 1.00× the time")
-    assert "no interval" in claims.compare_times([2.0], [1.0])
+    assert stats.compare_times(noisy, fast).startswith("no clear difference: 1.00× the time")
+    assert "no interval" in stats.compare_times([2.0], [1.0])
 
 
 def test_a_bound_near_zero_is_not_printed_as_zero():
     near = [0.04, 0.96, 0.27, 0.73, 0.5]  # mean 0.5, lower bound 0.049: "+0.0" would read as zero
-    assert claims.brief(near, [0.0] * 5) == "+0.5 points (95% CI +0.05 to +1.0, n=5)"
-    assert claims._signed(0.0, 1) == "+0.0" and claims._signed(-0.004, 1) == "−0.004"
-    assert claims._signed(2.842170943040401e-15, 1) == "+0.0"  # differences that cancel, up to float noise
+    assert stats.brief(near, [0.0] * 5) == "+0.5 points (95% CI +0.05 to +1.0, n=5)"
+    assert stats.signed(0.0, 1) == "+0.0" and stats.signed(-0.004, 1) == "−0.004"
+    assert stats.signed(2.842170943040401e-15, 1) == "+0.0"  # differences that cancel, up to float noise
 
 
 def test_identical_differences_are_decided_by_the_exact_sign_test():
     """Three identical paired differences give a t interval of zero width, which used to count
     as clear; the sign test says p = 0.25: not clear below 6 trials (2 / 2^6 = 0.031)."""
-    assert claims.compare([800, 900, 700], [1300, 1400, 1200], "later", "sooner", "iterations", 0) == \
+    assert stats.compare([800, 900, 700], [1300, 1400, 1200], "later", "sooner", "iterations", 0) == \
         "no clear difference (−500 iterations in all 3 paired trials, sign test p = 0.25: too few trials to decide)"
-    assert claims.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
-    assert claims.brief([800, 900], [1300, 1400], "iterations", 0) == \
+    assert stats.compare([5.0, 6.0], [5.0, 6.0], "higher", "lower") == "no difference (+0.0 points in all 2 paired trials)"
+    assert stats.brief([800, 900], [1300, 1400], "iterations", 0) == \
         "−500 iterations (the same in all 2 trials, sign test p = 0.5)"
-    assert claims.verdict([800, 900, 700], [1300, 1400, 1200], "lower").startswith(
+    assert verdicts.verdict([800, 900, 700], [1300, 1400, 1200], "lower").startswith(
         "inconclusive: the same difference in all 3 trials, too few for the sign test")
     six = list(range(6))
-    assert claims.paired([x - 500 for x in six], six).sign_p == pytest.approx(0.03125)
-    assert claims.verdict([x - 500 for x in six], six, "lower") == "reproduced"
-    assert claims.compare([x + 2 for x in six], six, "higher", "lower").startswith("higher, by 2.0 points (")
-    assert claims.verdict([1.0] * 6, [1.0] * 6, "same", margin=0.5) == "reproduced: within ±0.5"
+    assert stats.paired([x - 500 for x in six], six).sign_p == pytest.approx(0.03125)
+    assert verdicts.verdict([x - 500 for x in six], six, "lower") == "reproduced"
+    assert stats.compare([x + 2 for x in six], six, "higher", "lower").startswith("higher, by 2.0 points (")
+    assert verdicts.verdict([1.0] * 6, [1.0] * 6, "same", margin=0.5) == "reproduced: within ±0.5"
 
 
 def _curve(stop, acc, iterations, rise=1.0):
@@ -205,15 +205,15 @@ def test_side_by_side_puts_each_runs_verdict_beside_the_others():
 
 def test_disagreements_say_which_way_and_what_the_runs_point_to():
     same = claims.lenet_rows(_fabricated_run())
-    assert claims.disagreements({"A": same, "B": same}) == []
+    assert verdicts.disagreements({"A": same, "B": same}) == []
     slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
-    said = claims.disagreements({"A": same, "B": slower}, reference="A")
+    said = verdicts.disagreements({"A": same, "B": slower}, reference="A")
     assert said and all("A reproduces it" in s and "B clearly contradicts it" in s for s in said)
     assert "holds on A and not on B, and both runs decide: consistent with that run's data set" in said[0]
-    said = claims.disagreements({"A": same, "B": slower}, reference="B")
+    said = verdicts.disagreements({"A": same, "B": slower}, reference="B")
     assert "holds on A but not on B" in said[0]
-    assert "holds on A but not on B" in claims.disagreements({"A": same, "B": slower})[0]  # no reference named
-    assert claims.capped_anywhere({"A": same}) == 0  # the reinitializations never reach the dense accuracy: censored,
+    assert "holds on A but not on B" in verdicts.disagreements({"A": same, "B": slower})[0]  # no reference named
+    assert verdicts.capped_anywhere({"A": same}) == 0  # the reinitializations never reach the dense accuracy: censored,
     assert sum(r["never"] for r in same) == 5  # counted apart from networks still improving at their end
     capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
@@ -222,11 +222,11 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert proxy["capped"] == (5, 10)
     assert proxy["verdict"] == ("not testable: 5 of the 5 networks they are compared with were still improving at their end "
                                 "(a longer run decides)")
-    said = claims.disagreements({"A": same, "B": capped})
+    said = verdicts.disagreements({"A": same, "B": capped})
     assert said and all("B cannot test it" in s and "a longer run" in s for s in said)
-    assert claims.capped_anywhere({"B": capped}) > 0
+    assert verdicts.capped_anywhere({"B": capped}) > 0
     capped_slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
-    said = claims.disagreements({"A": same, "B": capped_slower})
+    said = verdicts.disagreements({"A": same, "B": capped_slower})
     assert said and all("B 5 of the 10 networks compared were still improving" in s and "a longer run" in s
                         for s in said if "than the dense network" in s)
 
@@ -275,16 +275,16 @@ def test_control_claims_are_tested_where_the_run_trained_its_controls():
 
 
 def test_above_and_below_follow_clear():
-    assert claims.paired([2.0, 3.0, 2.5], [0.0, 0.0, 0.0]).above
-    assert claims.paired([-2.0, -3.0, -2.5], [0.0, 0.0, 0.0]).below
-    assert not claims.paired([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]).above  # identical, 3 trials: sign test p = 0.25
+    assert stats.paired([2.0, 3.0, 2.5], [0.0, 0.0, 0.0]).above
+    assert stats.paired([-2.0, -3.0, -2.5], [0.0, 0.0, 0.0]).below
+    assert not stats.paired([1.0, 1.0, 1.0], [0.0, 0.0, 0.0]).above  # identical, 3 trials: sign test p = 0.25
 
 
 def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     a, b = [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 2.5, 3.0]
-    assert claims.verdict(a, b, "higher") == "reproduced"
-    assert claims.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
-    assert claims.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
+    assert verdicts.verdict(a, b, "higher") == "reproduced"
+    assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
+    assert verdicts.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
         "not testable: 3 of the 4 networks the claim is about were still improving")
 
 
@@ -305,22 +305,22 @@ def test_a_claim_is_scanned_over_every_level():
 def test_an_interval_wider_than_the_margin_cannot_show_two_results_alike():
     a, b = [70.0, 82.0], [76.0, 76.5]  # n = 2: an interval over zero, but dozens of points wide
     with pytest.raises(ValueError, match="needs a margin"):
-        claims.verdict(a, b, "at least")  # without one, the verdict would track precision, not size
-    assert claims.verdict(a, b, "at least", margin=1.0).startswith("inconclusive: the interval reaches beyond the −1 "
+        verdicts.verdict(a, b, "at least")  # without one, the verdict would track precision, not size
+    assert verdicts.verdict(a, b, "at least", margin=1.0).startswith("inconclusive: the interval reaches beyond the −1 "
                                                                    "margin (")
-    assert claims.verdict(a, b, "same", margin=1.0).startswith("inconclusive: the interval reaches beyond the ±1")
+    assert verdicts.verdict(a, b, "same", margin=1.0).startswith("inconclusive: the interval reaches beyond the ±1")
     close = [76.1, 76.4, 76.2, 76.3, 76.2], [76.0, 76.5, 76.3, 76.2, 76.3]
-    assert claims.verdict(*close, "same", margin=1.0) == "reproduced: within ±1"
-    assert claims.verdict([76.0, 76.1, 76.2], [75.7, 75.75, 75.9], "at least", margin=1.0) == "reproduced: higher"
-    assert claims.verdict([75.8, 75.6, 75.9, 75.8, 75.7], [76.0] * 5, "at least", margin=1.0) == \
+    assert verdicts.verdict(*close, "same", margin=1.0) == "reproduced: within ±1"
+    assert verdicts.verdict([76.0, 76.1, 76.2], [75.7, 75.75, 75.9], "at least", margin=1.0) == "reproduced: higher"
+    assert verdicts.verdict([75.8, 75.6, 75.9, 75.8, 75.7], [76.0] * 5, "at least", margin=1.0) == \
         "not reproduced: clearly lower, though by less than the −1 margin"  # clearly apart: never 'the same'
-    assert claims.verdict([70.0, 71.0, 70.5], [76.0, 76.1, 75.9], "same", margin=1.0) == \
+    assert verdicts.verdict([70.0, 71.0, 70.5], [76.0, 76.1, 75.9], "same", margin=1.0) == \
         "contradicted: lower by more than the ±1 margin"
     across = [75.3, 75.1, 74.5, 74.6, 74.6], [76.0, 75.7, 75.6, 75.5, 75.6]  # clearly lower: −0.7, 95% CI −1.2 to −0.2
-    assert claims.paired(*across).below and claims.paired(*across).low < -1 < claims.paired(*across).high
-    assert claims.verdict(*across, "at least", margin=1.0) == \
+    assert stats.paired(*across).below and stats.paired(*across).low < -1 < stats.paired(*across).high
+    assert verdicts.verdict(*across, "at least", margin=1.0) == \
         "not reproduced: clearly lower, perhaps by more than the −1 margin"
-    assert claims.verdict(*across, "at most", margin=1.0) == "reproduced: lower"
+    assert verdicts.verdict(*across, "at most", margin=1.0) == "reproduced: lower"
 
 
 def test_the_ladder_separates_no_evidence_from_evidence_against():
@@ -329,20 +329,20 @@ def test_the_ladder_separates_no_evidence_from_evidence_against():
     effect is smaller (not reproduced); clearly the other way is contradicted."""
     zero = [0.0] * 5
     covers_both = [0.6, -0.2, 0.5, -0.1, 0.3]  # +0.22, 95% CI about −0.2 to +0.6: covers 0 and the paper's +0.5
-    said = claims.verdict(covers_both, zero, "higher", effect=0.5)
+    said = verdicts.verdict(covers_both, zero, "higher", effect=0.5)
     assert said.startswith("inconclusive: the interval covers zero and the paper's +0.5 (at this mean and spread, "
                            "about ")
-    n = claims.paired(covers_both, zero).trials_to_decide(0.0, 0.5)
+    n = stats.paired(covers_both, zero).trials_to_decide(0.0, 0.5)
     assert n and n > 5 and f"about {n} trials would decide" in said
     small = [0.1, -0.1, 0.05, -0.05, 0.0]  # 0.0, 95% CI about −0.12 to +0.12: excludes +0.5, not zero
-    assert claims.verdict(small, zero, "higher", effect=0.5) == \
+    assert verdicts.verdict(small, zero, "higher", effect=0.5) == \
         "not reproduced: smaller than the paper's +0.5 (the interval excludes it, not zero)"
-    assert claims.verdict(small, zero, "higher").startswith("inconclusive")  # no reported size: cannot say smaller
-    assert claims.verdict([-x - 1 for x in small], zero, "higher", effect=0.5) == "contradicted: clearly the opposite"
+    assert verdicts.verdict(small, zero, "higher").startswith("inconclusive")  # no reported size: cannot say smaller
+    assert verdicts.verdict([-x - 1 for x in small], zero, "higher", effect=0.5) == "contradicted: clearly the opposite"
     with pytest.raises(ValueError, match="other way"):
-        claims.verdict(small, zero, "higher", effect=-0.5)
+        verdicts.verdict(small, zero, "higher", effect=-0.5)
     for word in ("reproduced", "inconclusive", "not reproduced", "contradicted", "not testable"):
-        assert word in claims.WORDS
+        assert word in verdicts.WORDS
 
 
 @pytest.mark.parametrize("name,pairs", [
@@ -363,11 +363,11 @@ def test_no_equivalence_claim_is_reproduced_where_the_run_shows_the_two_apart(na
         for level in levels:
             if b != "dense" and not any(r["round"] == level and r["condition"] == b for r in run.runs):
                 continue
-            p = claims.paired(run.per_trial(level, a, claims.ACC),
+            p = stats.paired(run.per_trial(level, a, claims.ACC),
                               run.per_trial(0, "ticket", claims.ACC) if b == "dense" else run.per_trial(level, b, claims.ACC))
             for kind, denied in (("same", p.clear), ("at least", p.below), ("at most", p.above)):
                 r = claims.row(run, "x", "y", level, (claims.ACC, a), (claims.ACC, b), kind)
-                assert not (denied and claims.outcome(r["verdict"]) == "reproduced"), (level, kind, r)
+                assert not (denied and verdicts.outcome(r["verdict"]) == "reproduced"), (level, kind, r)
                 tested += 1
     assert tested >= 15
 
@@ -389,7 +389,7 @@ def test_a_scan_corrects_for_the_number_of_levels():
                                      early_stop_at_end=False))
     scan = claims.scan(Results({}, runs), (claims.ACC, "ticket"), (claims.ACC, "random_reinit"))
     assert scan["above uncorrected"] == [3, 8]
-    assert claims.paired(*(Results({}, runs).per_trial(3, c, claims.ACC) for c in ("ticket", "random_reinit"))).p > 0.004
+    assert stats.paired(*(Results({}, runs).per_trial(3, c, claims.ACC) for c in ("ticket", "random_reinit"))).p > 0.004
     assert scan["above"] == [8] and 3 in scan["unclear"]
     assert claims.stats.corrected([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.0533, 0.0533, 0.5], abs=1e-3)
     assert claims.sides(Results({}, runs), scan, "above", "below") == "clearly above at 16.8%"
@@ -401,13 +401,13 @@ def test_a_replicate_is_shown_and_a_verdict_is_robust_only_where_both_agree():
     run, again = _fabricated_run(), _fabricated_run(ticket_stop_shift=+500)  # the replicate: tickets slower
     rows = claims.lenet_rows(run, replicate=again)
     proxy = next(r for r in rows if r["paper"] == "yes, at 21.1% (38% sooner)")
-    assert proxy["robust"] is False and claims.outcome(proxy["replicate"]["verdict"]) == "contradicted"
+    assert proxy["robust"] is False and verdicts.outcome(proxy["replicate"]["verdict"]) == "contradicted"
     acc = next(r for r in rows if r["claim"] == "tickets are more accurate than the dense network (at early stop)")
     assert acc["agree"] is True and acc["robust"] is False  # inconclusive twice (identical differences): not robust
     reinit = next(r for r in rows if r["claim"] == "tickets reach minimum validation loss sooner than their random "
                                                     "reinitializations")
-    assert reinit["robust"] is True and claims.outcome(reinit["verdict"]) == "reproduced"
-    shown = {r["claim"] + r["paper"]: r for r in claims.replicated(rows)}
+    assert reinit["robust"] is True and verdicts.outcome(reinit["verdict"]) == "reproduced"
+    shown = {r["claim"] + r["paper"]: r for r in verdicts.replicated(rows)}
     assert shown[proxy["claim"] + proxy["paper"]]["verdict"].endswith("(not robust: the replicate says "
                                                                       "contradicted: clearly the opposite)")
     assert "; replicate " in shown[proxy["claim"] + proxy["paper"]]["this run"]
@@ -450,7 +450,7 @@ def test_a_difference_on_a_small_test_set_is_said_in_test_examples():
 
 def test_float_noise_does_not_make_identical_differences_clear():
     a, b = [97.12, 98.12, 96.12], [97.11, 98.11, 96.11]  # 0.01 points in every trial, up to float rounding
-    p = claims.paired(a, b)
+    p = stats.paired(a, b)
     assert p.sign_p == pytest.approx(0.25) and not p.clear
 
 
@@ -460,26 +460,26 @@ def test_a_scan_skips_levels_where_the_control_did_not_train():
 
 
 def test_every_verdict_is_read_as_its_rung_of_the_ladder():
-    assert claims.outcome("not reproduced: clearly lower, though by less than the ±1 margin") == "not reproduced"
-    assert claims.outcome("not reproduced: smaller than the paper's +0.5 (the interval excludes it, not zero)") == \
+    assert verdicts.outcome("not reproduced: clearly lower, though by less than the ±1 margin") == "not reproduced"
+    assert verdicts.outcome("not reproduced: smaller than the paper's +0.5 (the interval excludes it, not zero)") == \
         "not reproduced"
-    assert claims.outcome("contradicted: clearly the opposite") == "contradicted"
-    assert claims.outcome("inconclusive: the interval covers zero (about 9 trials would decide)") == "inconclusive"
-    assert claims.outcome("reproduced: within ±1") == "reproduced"
-    assert claims.outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
+    assert verdicts.outcome("contradicted: clearly the opposite") == "contradicted"
+    assert verdicts.outcome("inconclusive: the interval covers zero (about 9 trials would decide)") == "inconclusive"
+    assert verdicts.outcome("reproduced: within ±1") == "reproduced"
+    assert verdicts.outcome("not testable: 3 of 5 networks on the first side were still improving") == "not testable"
     with pytest.raises(ValueError, match="not a verdict"):
-        claims.outcome("consistent: no clear difference")
+        verdicts.outcome("consistent: no clear difference")
 
 
 def test_an_inconclusive_run_is_no_disagreement_between_data_sets():
     """'Holds on A, inconclusive on B' where B cannot decide: the sentence must not explain it by
     B's data set (the old wording said 'holds on X but not on Y')."""
     rows = lambda verdict: [{"claim": "c", "paper": "p", "this run": "x", "verdict": verdict, "capped": (0, 10)}]
-    said = claims.disagreements({"A": rows("reproduced"), "B": rows("inconclusive: the interval covers zero")},
+    said = verdicts.disagreements({"A": rows("reproduced"), "B": rows("inconclusive: the interval covers zero")},
                                 reference="A")
     assert "holds on A; inconclusive on B: where a run cannot decide there is no disagreement" in said[0]
     assert "data set or scale" not in said[0]
-    said = claims.disagreements({"A": rows("reproduced"), "B": rows("contradicted: clearly the opposite")},
+    said = verdicts.disagreements({"A": rows("reproduced"), "B": rows("contradicted: clearly the opposite")},
                                 reference="A")
     assert "both runs decide: consistent with that run's data set or scale being the cause" in said[0]
 
@@ -535,7 +535,7 @@ def test_a_paired_row_is_the_claim_its_interval_and_its_verdict():
     a, b = [62, 63, 61, 64, 62], [60, 60.5, 59, 61, 60]
     r = claims.paired_row("tickets are more accurate", "+1 point", "at 21.1%: ", a, b, "higher")
     assert r == {"claim": "tickets are more accurate", "paper": "+1 point",
-                 "this run": "at 21.1%: " + claims.brief(a, b), "verdict": claims.verdict(a, b, "higher")}
+                 "this run": "at 21.1%: " + stats.brief(a, b), "verdict": verdicts.verdict(a, b, "higher")}
     assert r["verdict"].startswith("reproduced")
     assert claims.paired_row("x", "y", "", a, b, "lower", "iterations", 0)["verdict"].startswith("contradicted")
 
@@ -595,14 +595,14 @@ def test_a_statisticians_edge_cases():
     r = claims.row(run, "x", "y", 4, (claims.STOP, "ticket"), (claims.STOP, "dense"), "same", "iterations", 0)
     assert f"{round(stop_margin, 2):.2g}" in r["verdict"] and stop_margin > 10  # iterations, not accuracy points
     with pytest.raises(ValueError, match="margin must be a number"):
-        claims.verdict([1.0, 2.0, 3.0], [1.0, 2.5, 2.0], "same", margin=float("nan"))
-    assert claims.verdict([2.0] * 5, [0.0] * 5, "same", margin=0.5).startswith("inconclusive: the same difference")
-    assert claims.verdict([-100.0] * 5, [0.0] * 5, "lower").startswith("inconclusive: the same difference")
+        verdicts.verdict([1.0, 2.0, 3.0], [1.0, 2.5, 2.0], "same", margin=float("nan"))
+    assert verdicts.verdict([2.0] * 5, [0.0] * 5, "same", margin=0.5).startswith("inconclusive: the same difference")
+    assert verdicts.verdict([-100.0] * 5, [0.0] * 5, "lower").startswith("inconclusive: the same difference")
     inf = math.inf  # 6 trials later, 7 ties (neither reached): the majority decides, not a median of 0
-    assert claims.verdict([1] * 7 + [inf] * 6, [1] * 7 + [5] * 6, "higher") == "reproduced"
-    near = claims.paired([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5)
+    assert verdicts.verdict([1] * 7 + [inf] * 6, [1] * 7 + [5] * 6, "higher") == "reproduced"
+    near = stats.paired([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5)
     assert near.trials_to_decide(0.0, 0.37) == 33  # to the nearer edge, +0.37, not the far one
-    assert "about 33 trials" in claims.verdict([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5, "same", margin=0.37)
+    assert "about 33 trials" in verdicts.verdict([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5, "same", margin=0.37)
     unclear_lead = claims.control_rows(_controls_run(sign_noise=0.0001))  # a lead of 2 points: shared
     assert "keeps" in unclear_lead[3]["this run"]
     no_lead = Results_without(_controls_run(), "none")
@@ -615,7 +615,7 @@ def test_disagreeing_replicates_stop_a_data_set_explanation():
     row = lambda verdict, agree=True: {"claim": "c", "paper": "p", "this run": "x", "verdict": verdict,
                                        "capped": (0, 10), "agree": agree, "robust": agree,
                                        "replicate": {"verdict": "contradicted: clearly the opposite"}}
-    said = claims.disagreements({"A": [row("reproduced", agree=False)], "B": [row("contradicted: clearly the opposite")]},
+    said = verdicts.disagreements({"A": [row("reproduced", agree=False)], "B": [row("contradicted: clearly the opposite")]},
                                 reference="A")
     assert "the replicates do not agree" in said[0].lower() and "data set or scale being the cause" not in said[0]
 
@@ -668,7 +668,7 @@ def test_chapter_5_tests_the_papers_deep_network_claims_through_paper_py_rows_eq
 
     cells = json.loads((Path(__file__).parents[1] / "chapters" / "05_deep_networks.ipynb").read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    assert "claims.verdict(" not in code and "claims.row(" not in code and "def long_claims" not in code
+    assert "verdicts.verdict(" not in code and "claims.row(" not in code and "def long_claims" not in code
     for call in ('paper.scope_row("ResNet-20"', 'paper.short_lr_rows(lr_runs)', 'paper.scope_row("VGG-19"',
                  'paper.long_rows("VGG-19"', 'paper.long_rows("ResNet-20"'):
         assert call in code

@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from lt_helpers import iterative
+from lt_helpers.controls import IMP
+from lt_helpers.errors import ResultsError
+from lt_helpers.results import load_results
 from lt_helpers.errors import LTError
 
 SMOKE = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", hyper={"iterations": 60, "eval_every": 20})
@@ -78,7 +81,7 @@ def test_crash_mid_run_loses_nothing_finished(mnist1d, tmp_path, monkeypatch):
 
 def test_corrupt_results_are_reported_and_left_alone(mnist1d, tmp_path):
     (tmp_path / "results.json").write_text("{not json")
-    with pytest.raises(iterative.ResultsError, match="not a valid results file"):
+    with pytest.raises(ResultsError, match="not a valid results file"):
         _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     assert (tmp_path / "results.json").read_text() == "{not json"
 
@@ -95,7 +98,7 @@ def test_a_gap_in_the_records_is_refused_not_resumed_around(mnist1d, tmp_path):
         change(broken["runs"])
         (tmp_path / "results.json").write_text(json.dumps(broken))
         before = (tmp_path / "results.json").read_text()
-        with pytest.raises(iterative.ResultsError, match=f"is incomplete: {message}"):
+        with pytest.raises(ResultsError, match=f"is incomplete: {message}"):
             _run(mnist1d, rounds=4, trials=2, out=tmp_path)
         assert (tmp_path / "results.json").read_text() == before
 
@@ -104,7 +107,7 @@ def test_a_damaged_state_file_is_one_clear_error(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     state = tmp_path / "state.pt"
     state.write_bytes(state.read_bytes()[:200])
-    with pytest.raises(iterative.ResultsError, match="state.pt is damaged or not lt_helpers' state"):
+    with pytest.raises(ResultsError, match="state.pt is damaged or not lt_helpers' state"):
         _run(mnist1d, rounds=3, trials=1, out=tmp_path)
     assert len(state.read_bytes()) == 200
 
@@ -125,7 +128,7 @@ def test_a_second_writer_on_one_folder_is_refused_and_a_killed_one_leaves_no_loc
         "time.sleep(60)"), str(tmp_path / ".lock")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(iterative.ResultsError, match="another process is writing"):
+        with pytest.raises(ResultsError, match="another process is writing"):
             _run(mnist1d, rounds=2, trials=1, out=tmp_path)
         assert not (tmp_path / "results.json").exists()
     finally:
@@ -137,7 +140,7 @@ def test_a_second_writer_on_one_folder_is_refused_and_a_killed_one_leaves_no_loc
 
 def test_a_state_file_not_ours_is_not_replaced(mnist1d, tmp_path):
     (tmp_path / "state.pt").write_bytes(b"someone else's checkpoint")
-    with pytest.raises(iterative.ResultsError, match="state.pt was not written by lt_helpers"):
+    with pytest.raises(ResultsError, match="state.pt was not written by lt_helpers"):
         _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     assert (tmp_path / "state.pt").read_bytes() == b"someone else's checkpoint"
 
@@ -145,7 +148,7 @@ def test_a_state_file_not_ours_is_not_replaced(mnist1d, tmp_path):
 def test_results_from_another_experiment_are_refused(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path)
     before = (tmp_path / "results.json").read_text()
-    with pytest.raises(iterative.ResultsError, match="different experiment.*seed"):
+    with pytest.raises(ResultsError, match="different experiment.*seed"):
         _run(mnist1d, rounds=2, trials=1, seed=7, out=tmp_path)
     assert (tmp_path / "results.json").read_text() == before
 
@@ -218,7 +221,7 @@ def test_unwritable_output_folder(mnist1d, tmp_path):
 
 def test_load_results_roundtrip(mnist1d, tmp_path):
     res = _run(mnist1d, rounds=2, trials=1, out=tmp_path)
-    back = iterative.load_results(tmp_path)
+    back = load_results(tmp_path)
     assert back.runs == json.loads(json.dumps(res.runs))
     assert set(back.masks) == set(res.masks)
 
@@ -286,9 +289,9 @@ def test_sign_reinit_keeps_signs_and_mask_with_new_magnitudes():
 
 
 def test_all_controls_run_at_the_tickets_sparsity(mnist1d):
-    res = _run(mnist1d, rounds=2, trials=1, controls=iterative.CONTROLS)
+    res = _run(mnist1d, rounds=2, trials=1, controls=IMP)
     level = {r["condition"]: r["percent_remaining"] for r in res.runs if r["round"] == 1}
-    assert set(level) == {"ticket", *iterative.CONTROLS}
+    assert set(level) == {"ticket", *IMP}
     assert len(set(level.values())) == 1
 
 
@@ -306,7 +309,7 @@ def test_control_rounds_train_the_controls_only_where_asked(mnist1d, tmp_path):
         assert _agreement(every.masks[key], some.masks[key]) > 0.98, key
     reinit = lambda res: [r["percent_remaining"] for r in res.runs if r["condition"] == "random_reinit"]
     assert reinit(some) == reinit(every)[2:]  # same levels, same trials
-    with pytest.raises(iterative.ResultsError, match="control_rounds"):
+    with pytest.raises(ResultsError, match="control_rounds"):
         _run(mnist1d, rounds=4, trials=2, controls=("random_reinit",), control_rounds=[1], out=tmp_path)
 
 
@@ -333,15 +336,15 @@ def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d)
     for r in raw["runs"]:
         del r["early_stop_at_end"]
     (tmp_path / "results.json").write_text(json.dumps(raw))
-    with pytest.raises(iterative.ResultsError, match=r"record 0 \(trial 0, round 0, ticket\): lacks the field\(s\) "
+    with pytest.raises(ResultsError, match=r"record 0 \(trial 0, round 0, ticket\): lacks the field\(s\) "
                                                      "early_stop_at_end"):
-        iterative.load_results(tmp_path)
+        load_results(tmp_path)
 
 
 def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path):
     """SGD at a learning rate of a million: the loss becomes NaN. results.json stays strict JSON
     (null, never NaN), the record says diverged, and no figure or verdict uses its numbers."""
-    from lt_helpers import claims
+    from lt_helpers import claims, verdicts
 
     res = _run(mnist1d, rounds=2, trials=2, out=tmp_path, hyper={"optimizer": "sgd", "lr": 1e6, "iterations": 60,
                                                                  "eval_every": 20})
@@ -351,7 +354,7 @@ def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path
     frame = res.frame()
     assert frame.diverged.all() and frame.early_stop_test_acc.isna().all()
     t, d = res.per_trial(1, "ticket"), res.per_trial(0, "ticket")
-    assert claims.verdict(t, d, "higher").startswith("not testable: 4 network(s) diverged")
+    assert verdicts.verdict(t, d, "higher").startswith("not testable: 4 network(s) diverged")
     healthy = _run(mnist1d, rounds=2, trials=1)
     assert "diverged" not in healthy.runs[0] and "diverged" not in healthy.frame()
 

@@ -218,7 +218,7 @@ def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: in
     FLOPs torch's FlopCounterMode counts, at this machine's measured matmul rate) and its share."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ..train import _evaluate
+    from ..train import evaluate
 
     _, _, grey = _mnist_shaped(max(images, 2000), device)
     cpu = torch.device(device).type == "cpu"
@@ -241,14 +241,14 @@ def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: in
             torch.set_num_threads(1 if cpu else before)  # as in a group's process
             _sync(device)
             t = time.perf_counter()
-            _evaluate(group, grey.x_test[:images], grey.y_test[:images])  # the groups evaluate side by side
+            evaluate(group, grey.x_test[:images], grey.y_test[:images])  # the groups evaluate side by side
             _sync(device)
             torch.set_num_threads(before)
-            evaluate = 1e3 * (time.perf_counter() - t) / images / copies * per_step  # per network-step
-            totals.append((step + evaluate, step, evaluate))
-        total, step, evaluate = min(totals)
+            eval_ms = 1e3 * (time.perf_counter() - t) / images / copies * per_step  # per network-step
+            totals.append((step + eval_ms, step, eval_ms))
+        total, step, eval_ms = min(totals)
         floor_ms = 1e3 * flops / (peak * 1e9)
-        lines.append(f"{model:8s} {step:8.1f} {evaluate:8.1f} {total:9.1f} {floor_ms:9.1f} {floor_ms / total:8.0%} "
+        lines.append(f"{model:8s} {step:8.1f} {eval_ms:8.1f} {total:9.1f} {floor_ms:9.1f} {floor_ms / total:8.0%} "
                      f"{max(t[0] for t in totals) / total - 1:7.0%}")
     return lines
 
