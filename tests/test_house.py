@@ -241,3 +241,18 @@ def test_a_newcomer_finds_each_piece_from_the_readme_layout(what):
     block = layout[:layout.index(lines[0])].splitlines()[-3:] + lines  # a name may sit a line or two above
     assert any(name in line or (folder and folder in line) for line in block), f"{what}: {lines[0]!r}"
     assert definition in (ROOT / "lt_helpers" / path).read_text()
+
+
+def test_no_chapter_repeats_the_seed_strings_of_the_run():
+    """A chapter that rebuilds what the command line's run does takes its seeds from the named
+    helpers (iterative.theta0_seed, data_seed, reinit_seed, control_seeds), never by repeating
+    run_round's private strings: a changed string would silently part the two."""
+    import json
+
+    from lt_helpers.controls import IMP
+
+    names = "|".join(IMP)
+    private = re.compile(rf'seed_for\([^)]*("init"|"reinit"|"ticket", "data"|"({names})", "mask")\)')
+    for nb in sorted((ROOT / "chapters").glob("0*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+        assert not private.findall(code), f"{nb.name} repeats a seed string of run_round: {private.findall(code)}"
