@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from .masks import Mask, keep_like, random_scores
+from .masks import Mask, keep_like, prune_to_density, random_scores
 
 __all__ = ["Start", "Control", "REGISTRY", "IMP", "COLORS", "LABELS"]
 
@@ -55,7 +55,7 @@ def _random_reinit(s: Start):
 
 
 def _oneshot(s: Start):
-    return s.weights, keep_like({n: w.detach().abs().cpu() for n, w in s.dense.items()}, s.mask)
+    return s.weights, prune_to_density(s.dense, s.mask)
 
 
 def _random_prune(s: Start):

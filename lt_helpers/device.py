@@ -104,7 +104,6 @@ def _mps_available() -> bool:
     return bool(mps and mps.is_available())
 
 
-
 def _cpu_has(feature: str) -> bool:
     """Whether this CPU computes ``feature`` natively, as torch reports it (False when it cannot say)."""
     probe = getattr(torch.cpu, f"_is_{feature}_supported", None)

@@ -87,6 +87,12 @@ def drop_smallest(scores: torch.Tensor, keep: torch.Tensor, n_drop: int) -> torc
     return flat_keep.view_as(keep)
 
 
+def n_drop(rate: float, remaining: int) -> int:
+    """How many of ``remaining`` weights one round at ``rate`` removes: the count every pruning
+    rule uses (and a restored run's masks are checked against)."""
+    return round(rate * remaining)
+
+
 def prune(scores: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float], scope: str = "layer") -> Mask:
     """The one way from scores to a mask: remove the fraction ``rates[name]`` of the *remaining*
     weights with the lowest ``scores`` (non-negative, one per weight). Magnitude pruning scores
@@ -107,8 +113,7 @@ def prune(scores: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float], 
     if scope == "layer":
         for name, p in rates.items():
             keep = mask[name].bool()
-            n_drop = round(p * int(keep.sum()))
-            new[name] = drop_smallest(scores[name], keep, n_drop)
+            new[name] = drop_smallest(scores[name], keep, n_drop(p, int(keep.sum())))
         return new
     check_choice("pruning scope", scope, SCOPES)
     names = [n for n, p in rates.items() if p > 0]
@@ -119,7 +124,7 @@ def prune(scores: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float], 
         return new
     keep = torch.cat([mask[n].bool().flatten() for n in names])
     flat = drop_smallest(torch.cat([scores[n].flatten() for n in names]), keep,
-                         round(rates[names[0]] * int(keep.sum())))
+                         n_drop(rates[names[0]], int(keep.sum())))
     for n, part in zip(names, torch.split(flat, [mask[n].numel() for n in names])):
         new[n] = part.view_as(mask[n])
     return new

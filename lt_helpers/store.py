@@ -148,7 +148,7 @@ def _check_state(done: Results, last: int, out: Path) -> None:
     import math
 
     from .data import INPUT_SHAPE
-    from .masks import layer_rates
+    from .masks import layer_rates, n_drop
     from .models import build
 
     config, where = done.config, out / "state.pt"
@@ -174,11 +174,11 @@ def _check_state(done: Results, last: int, out: Path) -> None:
             if prev is None and mask.kept() != mask.size():
                 refuse(f"holds a round-0 mask of trial {t} that prunes weights")
             if prev is not None:
-                left = {n: k - round(rates[n] * k) for n, k in ((n, int(m.sum())) for n, m in prev.items())}
+                left = {n: k - n_drop(rates[n], k) for n, k in ((n, int(m.sum())) for n, m in prev.items())}
                 if config["scope"] == "global":  # one ranking over the pruned layers: their total is fixed
                     pruned = [n for n in rates if rates[n] > 0]
                     total = sum(int(prev[n].sum()) for n in pruned)
-                    total -= round(rates[pruned[0]] * total) if pruned else 0
+                    total -= n_drop(rates[pruned[0]], total) if pruned else 0
                     follows = sum(kept[n] for n in pruned) == total and all(
                         kept[n] == left[n] for n in rates if rates[n] == 0)
                 else:

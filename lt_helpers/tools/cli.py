@@ -141,12 +141,13 @@ def main(argv=None) -> int:
         given = given_options(args)
         # every value checked before any data is loaded; 'auto' names its dataset only once resolved
         experiment = Experiment.of(**given) if args.dataset != "auto" else None
-        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root, device=resolve_device(args.device),
+        device = resolve_device(args.device)
+        dataset = data.resolve(args.dataset, args.model, data_root=args.data_root, device=device,
                                say=lambda line: print(line, file=sys.stderr))
         if experiment is None or experiment.dataset != dataset:
             experiment = Experiment.of(**{**given, "dataset": dataset})
         cores = os.cpu_count() or 1
-        if resolve_device(args.device).type == "cpu" and experiment.groups > cores:
+        if device.type == "cpu" and experiment.groups > cores:
             print(f"note: {experiment.groups} groups on {cores} CPU cores take turns: the same records, more slowly "
                   f"(the groups are part of the experiment; --groups {cores} fills this machine)", file=sys.stderr)
         res = run(experiment, out=args.out, device=args.device, data_root=args.data_root,
