@@ -3,7 +3,8 @@ pruning and the Lottery Ticket Hypothesis (Frankle & Carbin, ICLR 2019).
 
 Modules, in the order the data flows: ``data`` (data sets as device tensors), ``models``
 (networks, built as batched copies), ``masks`` (pruning: scores to a mask), ``controls``
-(what a ticket is compared with), ``train`` (the masked training loop), ``experiment`` and
+(what a ticket is compared with), ``plain`` (LeNet's masked training in plain PyTorch, the
+reference), ``train`` (the masked training loop; what makes it fast is fenced in ``fast``), ``experiment`` and
 ``iterative`` (one IMP run, resumable), ``results``, ``store`` and ``schema`` (its records, its
 folder, their format), ``full_runs`` (the runs the book ships), ``stats``, ``verdicts``,
 ``claims`` and ``paper`` (the paper's claims tested), ``plots``, ``lesson`` and ``book`` (what a

@@ -31,7 +31,7 @@ class Batches:
     def next(self):
         """``(index [runs, batch], shift [runs, batch, dims] or None, flip [runs, batch] or None)``."""
         if self.step == self.per_epoch:
-            K, shape = len(self.gens), (len(self.gens), self.per_epoch, self.b)
+            shape = (len(self.gens), self.per_epoch, self.b)
             order = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
             self.order = order[:, : self.per_epoch * self.b].view(shape).to(self.device)
             if self.dims:

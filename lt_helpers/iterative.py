@@ -32,7 +32,6 @@ from contextlib import nullcontext
 from numbers import Integral
 from pathlib import Path
 
-import torch
 
 from . import __version__
 from .controls import REGISTRY, Start

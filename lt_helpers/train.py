@@ -34,10 +34,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import parallel
 from .batches import Batches, augment
 from .data import Data
 from .errors import LTError
+from .fast import pool
 from .hparams import Hyper
 from .masks import Mask
 from .models import build
@@ -77,7 +77,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc.
 
     On the CPU, batched networks are split into ``groups`` groups; each group is one
-    batched model trained in its own process (see :mod:`lt_helpers.parallel`) with
+    batched model trained in its own process (see :mod:`lt_helpers.fast.pool`) with
     single-threaded kernels. Small matrix products parallelize poorly inside one kernel and
     well across groups (``results/speed-notes.md``; ``make bench`` measures it). Which networks share a group (and so how
     their floats round) depends on ``groups`` and the runs only, never on the machine's
@@ -116,7 +116,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
                                       pick(seeds, idx), snapshot_at, channels_last) for idx in parts]
             runs = [None] * K
-            for idx, out in zip(parts, parallel.run_jobs(jobs, report)):
+            for idx, out in zip(parts, pool.run_jobs(jobs, report)):
                 for i, r in zip(idx, out):
                     runs[i] = r
     bar.close()
@@ -266,7 +266,7 @@ class _BestWeights:
 def _loss_sum(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Cross-entropy summed over copies and examples; ``out`` is ``[K, batch, classes]``,
     ``y`` the ``K * batch`` labels. Where an output layer computed ``[K, classes, batch]``
-    (``models._FewOutputs``, from 4 copies up) the log-softmax runs over that contiguous
+    (``fast.layers._FewOutputs``, from 4 copies up) the log-softmax runs over that contiguous
     layout, the faster one there; otherwise classes last is kept, the faster at one copy.
     ``evaluate`` always puts the classes in the middle, faster over thousands of examples
     even at one copy (the measurements: ``results/speed-notes.md``)."""

@@ -2,7 +2,6 @@
 with warnings treated as errors."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lt_helpers import models
+from lt_helpers.fast import layers
 from lt_helpers.errors import LTError
 
 # The paper's architecture table (2-D, CIFAR-10): all prunable weights and the conv part.
@@ -48,7 +49,7 @@ def test_resnet_structure():
 def test_shapes_in_1d_and_2d(name, shape):
     net = models.build(name, shape, copies=2, seeds=[0, 1])
     assert net(torch.randn(2, 4, *shape)).shape == (2, 4, 10)
-    conv = next(m for m in net.modules() if isinstance(m, models.Conv))
+    conv = next(m for m in net.modules() if isinstance(m, layers.Conv))
     assert conv.weight.dim() == 3 + len(shape) - 1  # copies, out, in, kernel (1 or 2 dims)
 
 
@@ -56,8 +57,8 @@ def test_1d_versions_are_narrower_and_2d_keep_the_papers_widths():
     """MNIST-1D's networks take WIDTH_1D of the paper's channels and units; images keep the
     paper's; ``width=1.0`` asks for the paper's widths on 1-D signals too."""
     def widths(net):
-        return [m.weight.shape[1] for m in net.modules() if isinstance(m, models.Conv)] + \
-               [m.weight.shape[2] for m in net.modules() if isinstance(m, models.Linear)]
+        return [m.weight.shape[1] for m in net.modules() if isinstance(m, layers.Conv)] + \
+               [m.weight.shape[2] for m in net.modules() if isinstance(m, layers.Linear)]
 
     assert widths(models.build("conv4", (3, 32, 32))) == [64, 64, 128, 128, 256, 256, 10]
     assert widths(models.build("conv4", (1, 40))) == [16, 16, 32, 32, 64, 64, 10]
@@ -90,14 +91,14 @@ def test_copies_match_networks_on_their_own(name):
 
 def test_side_by_side_puts_images_channels_last_and_keeps_1d_as_is():
     x = torch.randn(3, 4, 2, 5, 6)  # copies, batch, channels, height, width
-    h = models.side_by_side(x)
+    h = layers.side_by_side(x)
     assert h.shape == (4, 6, 5, 6) and h.is_contiguous(memory_format=torch.channels_last)
     assert torch.equal(h, x.transpose(0, 1).flatten(1, 2))  # copy k's channels at k*C ... (k+1)*C - 1
     x1 = torch.randn(3, 4, 2, 7)
-    assert torch.equal(models.side_by_side(x1), x1.transpose(0, 1).flatten(1, 2))
+    assert torch.equal(layers.side_by_side(x1), x1.transpose(0, 1).flatten(1, 2))
     grey = torch.randn(3, 4, 1, 5, 6)  # one channel per copy: channels-last too
-    assert models.side_by_side(grey).is_contiguous(memory_format=torch.channels_last)
-    assert torch.equal(models.side_by_side(grey), grey.transpose(0, 1).flatten(1, 2))
+    assert layers.side_by_side(grey).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(layers.side_by_side(grey), grey.transpose(0, 1).flatten(1, 2))
 
 
 @pytest.mark.parametrize("name,channels", [("conv2", 3), ("vgg19", 3), ("resnet20", 3), ("conv2", 1), ("resnet20", 1)])
@@ -113,7 +114,7 @@ def test_channels_last_changes_the_layout_not_the_results(name, channels):
     x, y = torch.randn(2, 8, channels, 32, 32, generator=gen), torch.randint(0, 10, (2, 8), generator=gen)
     layouts = []
     for m in net.modules():
-        if isinstance(m, models.Conv):
+        if isinstance(m, layers.Conv):
             m.register_forward_pre_hook(
                 lambda _, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last)))
 
@@ -139,8 +140,8 @@ def test_channels_last_changes_the_layout_not_the_results(name, channels):
 def test_per_copy_and_global_average_read_channels_last_activations():
     h = torch.randn(4, 6, 5, 5, generator=torch.Generator().manual_seed(0))  # batch, copies * C, H, W
     h_last = h.contiguous(memory_format=torch.channels_last)
-    assert torch.equal(models.per_copy(h_last, 3), models.per_copy(h, 3))
-    assert torch.allclose(models.global_average(h_last), h.flatten(2).mean(2), atol=1e-6)
+    assert torch.equal(layers.per_copy(h_last, 3), layers.per_copy(h, 3))
+    assert torch.allclose(layers.global_average(h_last), h.flatten(2).mean(2), atol=1e-6)
 
 
 def test_dropout_is_an_option():

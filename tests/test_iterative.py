@@ -344,7 +344,7 @@ def test_records_say_when_the_minimum_was_the_last_evaluation(tmp_path, mnist1d)
 def test_a_diverged_network_is_recorded_as_such_in_strict_json(mnist1d, tmp_path):
     """SGD at a learning rate of a million: the loss becomes NaN. results.json stays strict JSON
     (null, never NaN), the record says diverged, and no figure or verdict uses its numbers."""
-    from lt_helpers import claims, verdicts
+    from lt_helpers import verdicts
 
     res = _run(mnist1d, rounds=2, trials=2, out=tmp_path, hyper={"optimizer": "sgd", "lr": 1e6, "iterations": 60,
                                                                  "eval_every": 20})

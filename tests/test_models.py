@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from lt_helpers import models
+from lt_helpers.fast import layers
 from lt_helpers.errors import LTError
 
 
@@ -52,9 +53,9 @@ def test_set_copy_rejects_wrong_shapes():
 @pytest.mark.parametrize("autocast", [False, True])
 def test_linear_matches_plain_product_and_gradients(copies, autocast):
     """From 4 copies up an output layer (10 outputs) computes its product transposed on a
-    CPU (models._FewOutputs): same values and the same gradients as x @ w + b, also in bf16."""
+    CPU (fast.layers._FewOutputs): same values and the same gradients as x @ w + b, also in bf16."""
     torch.manual_seed(0)
-    layer = models.Linear(100, 10, copies)
+    layer = layers.Linear(100, 10, copies)
     with torch.no_grad():
         layer.weight.normal_(), layer.bias.normal_()
     x = torch.randn(copies, 60, 100, requires_grad=True)

@@ -6,7 +6,8 @@ import time
 import pytest
 import torch
 
-from lt_helpers import batches, device, masks, models, optim, parallel, train
+from lt_helpers import batches, device, masks, models, optim, train
+from lt_helpers.fast import adam, pool
 from lt_helpers.errors import LTError
 from lt_helpers.masks import Mask
 
@@ -47,7 +48,7 @@ def test_adam_state_cannot_revive_pruned_weights(mnist1d):
         assert torch.count_nonzero(inits[0][name][~m]) > 0  # they did start non-zero
 
 
-@pytest.mark.parametrize("n, groups", [(3, 2), (4, 1)])  # (4, 1): one group of 4 (models._FewOutputs)
+@pytest.mark.parametrize("n, groups", [(3, 2), (4, 1)])  # (4, 1): one group of 4 (fast.layers._FewOutputs)
 def test_batched_matches_one_at_a_time(mnist1d, n, groups):
     inits, ms = _setup(n)
     seeds = list(range(1, n + 1))
@@ -115,15 +116,15 @@ def test_learning_rate_schedule_is_applied_in_training(mnist1d, optimizer):
 @pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
 @pytest.mark.parametrize("fused", [True, False])  # False: devices without fused kernels (Apple's MPS)
 def test_adam_updates_exactly_as_torch_optim_adam(weight_decay, fused):
-    """``optim.Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
+    """``fast.adam.Adam`` skips torch.optim's per-step bookkeeping but not a bit of the update."""
     torch.manual_seed(0)
     ours = [torch.randn(3, 40, 30, requires_grad=True), torch.randn(3, 1, 30, requires_grad=True)]
     theirs = [p.detach().clone().requires_grad_() for p in ours]
     hp = train.Hyper(lr=1e-2, weight_decay=weight_decay)
     opt = (optim.make_optimizer(ours, hp, torch.device("cpu")) if fused  # what the loop uses on a CPU
-           else optim.Adam(ours, hp.lr, weight_decay, fused=False))
+           else adam.Adam(ours, hp.lr, weight_decay, fused=False))
     ref = torch.optim.Adam(theirs, lr=1e-2, weight_decay=weight_decay, fused=fused or None)
-    assert isinstance(opt, optim.Adam) and opt.fused == fused
+    assert isinstance(opt, adam.Adam) and opt.fused == fused
     for step in range(5):
         grads = [torch.randn_like(p) for p in ours]
         for o, lr in ((opt, 1e-2 / (step + 1)), (ref, 1e-2 / (step + 1))):
@@ -233,9 +234,9 @@ def test_children_report_progress_errors_and_deaths():
         report(5)
         return "a"
 
-    assert parallel.run_jobs([first, lambda report: "b"], seen.append) == ["a", "b"]
+    assert pool.run_jobs([first, lambda report: "b"], seen.append) == ["a", "b"]
     assert seen == [5]  # the first child's progress reached the caller
-    pids = parallel.run_jobs([lambda report: os.getpid()] * 2, None)
+    pids = pool.run_jobs([lambda report: os.getpid()] * 2, None)
     assert os.getpid() not in pids and len(set(pids)) == 2  # each group in a process of its own
 
     def fails(report):
@@ -243,9 +244,9 @@ def test_children_report_progress_errors_and_deaths():
 
     start = time.perf_counter()
     with pytest.raises(LTError, match="mask does not fit"):
-        parallel.run_jobs([lambda report: time.sleep(60), fails], None)
+        pool.run_jobs([lambda report: time.sleep(60), fails], None)
     with pytest.raises(LTError, match=r"died \(exit code 3\)"):
-        parallel.run_jobs([lambda report: os._exit(3), lambda report: time.sleep(60)], None)
+        pool.run_jobs([lambda report: os._exit(3), lambda report: time.sleep(60)], None)
     assert time.perf_counter() - start < 30  # the sleeping siblings were stopped, not waited for
     assert multiprocessing.active_children() == []
 

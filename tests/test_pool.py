@@ -1,4 +1,4 @@
-"""Workers of lt_helpers.parallel never outlive the run that started them: killed, stopped,
+"""Workers of lt_helpers.fast.pool never outlive the run that started them: killed, stopped,
 interrupted, failing, or restarted in a Jupyter kernel."""
 
 import json
@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from lt_helpers import parallel
+from lt_helpers.fast import pool
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked processes on Linux only")
 
@@ -50,13 +50,13 @@ def gone_within(pids, seconds):
 
 SCRIPT = """
 import os, sys, time
-from lt_helpers import parallel
+from lt_helpers.fast import pool
 {setup}
 def job(report):
     open(os.path.join({folder!r}, str(os.getpid())), "w").close()
     time.sleep({sleep})
     return b"x" * 10_000_000  # far more than a pipe holds
-parallel.run_jobs([job, job])
+pool.run_jobs([job, job])
 """
 
 
@@ -68,7 +68,7 @@ def default_sigint():
 
 
 def start_script(folder, sleep=120, setup=""):
-    """A Python process whose two parallel.run_jobs workers write their pids to ``folder``,
+    """A Python process whose two pool.run_jobs workers write their pids to ``folder``,
     sleep, and then send back 10 MB each."""
     script = SCRIPT.format(setup=setup, folder=str(folder), sleep=sleep)
     return subprocess.Popen([sys.executable, "-c", script], env=ENV, stdout=subprocess.DEVNULL,
@@ -92,7 +92,7 @@ def test_workers_die_with_a_killed_parent(tmp_path, sig):
 def test_a_worker_whose_parent_is_gone_cannot_block_on_its_pipe(tmp_path):
     """With the death signal turned off, a worker that sends its result to a dead parent
     gets an error (it holds no reading end of any pipe) instead of blocking forever."""
-    proc = start_script(tmp_path, sleep=1.5, setup="parallel.die_with_parent = lambda parent: None")
+    proc = start_script(tmp_path, sleep=1.5, setup="pool.die_with_parent = lambda parent: None")
     pids = worker_pids(tmp_path)
     proc.kill()
     proc.wait()
@@ -119,7 +119,7 @@ def test_an_error_in_one_worker_stops_the_others(tmp_path):
         time.sleep(120)
 
     with pytest.raises(ValueError, match="mask does not fit"):
-        parallel.run_jobs([sleeps, fails])
+        pool.run_jobs([sleeps, fails])
     pids = [int(p) for p in os.listdir(tmp_path)]
     assert len(pids) == 1 and gone_within(pids, 1)
 
@@ -127,11 +127,11 @@ def test_an_error_in_one_worker_stops_the_others(tmp_path):
 KERNEL_CODE = """
 import os
 os.environ["LT_PROGRESS"] = "0"
-from lt_helpers import parallel
+from lt_helpers.fast import pool
 def job(report):
     open(os.path.join({folder!r}, str(os.getpid())), "w").close()
     import time; time.sleep(120)
-parallel.run_jobs([job, job])
+pool.run_jobs([job, job])
 """
 
 

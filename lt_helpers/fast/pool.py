@@ -40,7 +40,7 @@ import threading
 
 import torch
 
-from .errors import LTError
+from ..errors import LTError
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
