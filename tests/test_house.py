@@ -198,7 +198,8 @@ def test_the_fashion_mnist_paper_preset_is_the_papers_lenet():
 
 def test_the_mechanism_is_shown_and_is_the_code_that_runs(monkeypatch, mnist1d):
     """Chapters 1 and 2 show magnitude pruning and the masked training step as the package's own
-    source, and that step is what the loop calls at every iteration (a short function)."""
+    source, and that step is what the loop calls at every iteration (a short function); chapter 1
+    shows the plain PyTorch training (lt_helpers.plain) before it."""
     import inspect
 
     from lt_helpers import masks, models, train
@@ -209,6 +210,8 @@ def test_the_mechanism_is_shown_and_is_the_code_that_runs(monkeypatch, mnist1d):
     assert "inspect.getsource(masks.magnitude_prune)" in shown["01_pruning"]
     assert all('"```python\\n" + inspect.getsource(train.masked_step)' in code for code in shown.values())
     assert len(inspect.getsource(train.masked_step).splitlines()) <= 20
+    first = shown["01_pruning"]  # the plain PyTorch loop comes first, then the package's step
+    assert -1 < first.index("inspect.getsource(plain.train_masked)") < first.index("inspect.getsource(train.masked_step)")
     calls = []
     real = train.masked_step
     monkeypatch.setattr(train, "masked_step", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -220,6 +223,8 @@ def test_the_mechanism_is_shown_and_is_the_code_that_runs(monkeypatch, mnist1d):
 
 NEWCOMER = {  # what a newcomer looks for: (words the README's layout says it with, the file, what it defines)
     "the masked step": ("masked_step", "train.py", "def masked_step("),
+    "the plain training": ("plain PyTorch", "plain.py", "def train_masked("),
+    "the fast layer": ("the fast layer", "fast/__init__.py", "What each piece here buys"),
     "the pruning rule": ("pruning rule", "masks.py", "def magnitude_prune("),
     "the loop of levels": ("loop of levels", "iterative.py", "def run_round("),
     "the data sets": ("data sets", "data.py", "def load("),
