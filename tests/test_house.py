@@ -261,3 +261,38 @@ def test_no_chapter_repeats_the_seed_strings_of_the_run():
     for nb in sorted((ROOT / "chapters").glob("0*.ipynb")):
         code = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
         assert not private.findall(code), f"{nb.name} repeats a seed string of run_round: {private.findall(code)}"
+
+
+def test_chapter_2s_hand_built_level_is_run_imps(tmp_path):
+    """Chapter 2 builds one level of pruning by hand (θ0, dense training, one-shot pruning, the
+    ticket and its random reinitialization) from the named seeds. Run headless, its records are
+    run_imp's at the same settings: the dense networks bit for bit (the same networks train
+    together), the level-1 networks within float rounding (the chapter trains every ticket, then
+    every reinitialization, where run_round takes them trial by trial, so other networks share
+    their batched groups) and with the same early stops."""
+    import subprocess
+    import sys
+
+    from conftest import SMOKE_ENV
+
+    chapter = ROOT / "chapters" / "02_lottery_ticket.ipynb"
+    res = subprocess.run([sys.executable, "-m", "papermill", str(chapter), str(tmp_path / "out.ipynb"),
+                          "-p", "out_dir", str(tmp_path), "--cwd", str(chapter.parent)],
+                         capture_output=True, text=True, env=SMOKE_ENV)
+    assert res.returncode == 0, res.stderr[-3000:]
+    ours = json.loads((tmp_path / "results.json").read_text())
+    cfg = ours["config"]
+    theirs = iterative.run_imp(cfg["model"], cfg["dataset"], cfg["preset"], rounds=2, trials=cfg["trials"],
+                               controls=("random_reinit",), rates={"fc": 0.8, "output": 0.4}, seed=cfg["seed"],
+                               progress=False)
+    key = lambda r: (r["round"], "ticket" if r["condition"] == "dense" else r["condition"], r["trial"])
+    ours, theirs = sorted(ours["runs"], key=key), sorted(theirs.runs, key=key)
+    assert [key(r) for r in ours] == [key(r) for r in theirs] and len(ours) == 3 * cfg["trials"]
+    for a, b in zip(ours, theirs):
+        assert a["layer_density"] == b["layer_density"]
+        assert a["early_stop_iteration"] == b["early_stop_iteration"]
+        if a["round"] == 0:
+            assert a["curve"] == b["curve"], key(a)
+        else:
+            assert a["curve"]["val_loss"] == pytest.approx(b["curve"]["val_loss"], rel=1e-3), key(a)
+            assert a["curve"]["test_acc"] == pytest.approx(b["curve"]["test_acc"], abs=0.01), key(a)
