@@ -50,28 +50,6 @@ IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-
              "t10k-labels-idx1-ubyte")
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """A data set's published MLP test accuracy (%), a range where several runs were
-    reported, and where it was published: what a dense LeNet trained here is held against."""
-
-    low: float
-    high: float
-    source: str
-    text: str
-
-
-PUBLISHED_MLP = {
-    "mnist1d": Baseline(64.6, 65.1, "MNIST-1D's repository (greydanus/mnist1d, its notebooks)",
-                        "reports 64.6–65.1% for its MLP (40-100-100-10 with a residual layer, 15,210 parameters; "
-                        "final test accuracy after 6,000 steps of Adam, one run per notebook; its paper's table: "
-                        "68%)"),
-    "fashion_mnist": Baseline(84.0, 87.1, "the data set's authors (Xiao, Rasul and Vollgraf 2017, Table 3)",
-                              "report 84.0–87.1% for scikit-learn's MLPClassifier (one or two hidden layers of 10 or "
-                              "100 units, ReLU or tanh; each a mean of 5 runs; the best, 100 ReLU units: 87.1%)"),
-}
-
-
 class DatasetUnavailable(LTError):
     """A dataset is neither on disk nor downloadable."""
 
