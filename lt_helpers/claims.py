@@ -8,7 +8,7 @@ from their own modules (``stats.compare``, ``verdicts.verdict``); this one build
 A claim that two results are the same is judged against a margin on the run's own scale
 (:func:`margin_of`). The functions below test the paper's claims on a run's records: one level
 (:func:`row`, with a replicate run beside it where one exists), every level corrected for their
-number (:func:`scan`, :func:`sides`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's
+number (:func:`scan`, :func:`scan_words`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's
 controls (:func:`control_rows`), several runs side by side (:func:`side_by_side`,
 :func:`lt_helpers.verdicts.disagreements`).
 """
@@ -22,6 +22,10 @@ from .data import TEST_SIZE
 from .results import val_acc_at_stop
 from .stats import brief, paired, signed
 from .verdicts import DECIDED, outcome, verdict
+
+__all__ = ["row", "paired_row", "table", "lenet_rows", "control_rows", "control_levels", "side_by_side", "styled",
+           "scan", "scan_pairs", "scan_words", "stretches", "match_iterations", "margin_of",
+           "DECIDED", "STOP", "ACC", "FINAL", "MATCH", "TEST_SIZE"]
 
 
 def margin_of(run, key: str = "early_stop_test_acc") -> float:
@@ -263,7 +267,7 @@ def stretches(run, rounds: list[int]) -> str:
     return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
 
 
-def sides(run, scanned: dict, above: str, below: str) -> str:
+def scan_words(run, scanned: dict, above: str, below: str) -> str:
     """A corrected :func:`scan` in words, leaving out what is empty: ``'clearly more accurate from
     33.4% to 21.6%'``, ``'… and clearly less accurate at 3.9%'``, or ``'neither clearly more accurate
     nor clearly less accurate at any level'``."""

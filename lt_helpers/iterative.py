@@ -45,6 +45,9 @@ from .results import Results, at_end
 from .store import check_writable, hold, resume, save
 from .train import GROUPS, train
 
+__all__ = ["run_imp", "run", "run_round", "record", "initial_weights", "seed_for", "theta0_seed", "data_seed",
+           "reinit_seed", "control_seeds"]
+
 
 def seed_for(*parts) -> int:
     """A stable 31-bit seed for a tuple like ``(seed, trial, round, 'reinit')``: the book's one

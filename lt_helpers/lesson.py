@@ -18,7 +18,7 @@ from importlib import resources
 
 from .errors import LTError
 
-__all__ = ["diagram", "diagrams", "summary", "evidence", "sides", "table"]
+__all__ = ["diagram", "diagrams", "summary", "evidence", "clearly", "table"]
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
@@ -92,7 +92,7 @@ def evidence(*parts, title: str = "Evidence: the claims tested, with their inter
                     + "\n\n</details>")
 
 
-def sides(a, b, more: str, less: str, same: str = "not clearly different") -> str:
+def clearly(a, b, more: str, less: str, same: str = "not clearly different") -> str:
     """Paired samples ``a`` against ``b`` in words: 'clearly <more>', 'clearly <less>' or ``same``
     (the 95% interval decides; the interval itself belongs in the evidence)."""
     from .stats import paired

@@ -14,8 +14,9 @@ import pandas as pd
 
 from . import claims, lesson, stats, verdicts
 
-__all__ = ["AT_A_GLANCE", "CONV_BEST", "conv_rows", "scope_row", "short_lr_rows", "LONG_SAID", "long_rows", "deep_rows",
-           "scoreboard", "at_a_glance", "lenet_headlines", "lenet_story"]
+__all__ = ["AT_A_GLANCE", "NAMES", "CONV_BEST", "conv_rows", "DEEP_RUNS", "near_end", "scope_row", "SHORT_CLAIMED",
+           "short_lr_rows", "LONG_SAID", "long_rows", "deep_rows", "SCORED", "scoreboard", "at_a_glance",
+           "LENET_HEADLINES", "lenet_headlines", "lenet_story"]
 
 # The paper's headline results, network by network (its architecture table, Sections 2-4).
 AT_A_GLANCE = [
@@ -204,8 +205,8 @@ def long_rows(network: str, runs: dict, said: dict) -> tuple[list[dict], str]:
         lead[key] = {lv: res.per_trial(lv, "ticket") - res.per_trial(lv, "random_reinit") for lv in range(1, top + 1)}
         n, n_end = len(res.frame()), int(res.frame().early_stop_at_end.sum())
         lines.append(f"* **{key}** (dense {res.per_trial(0, 'ticket').mean():.1f}%): against their reinitializations, "
-                     f"tickets are {claims.sides(res, vs_reinit, 'more accurate', 'less accurate')}; against the "
-                     f"dense network, {claims.sides(res, vs_dense, 'above', 'below')}. "
+                     f"tickets are {claims.scan_words(res, vs_reinit, 'more accurate', 'less accurate')}; against the "
+                     f"dense network, {claims.scan_words(res, vs_dense, 'above', 'below')}. "
                      + (f"{n_end} of {n} networks {'was' if n_end == 1 else 'were'}" if n_end else f"None of the {n} networks was")
                      + f" still improving at {'their' if n_end > 1 else 'its'} last evaluation. The claims table "
                      f"tests this setting at {' and '.join(sorted(tested))}.")
@@ -219,7 +220,7 @@ def long_rows(network: str, runs: dict, said: dict) -> tuple[list[dict], str]:
                                       f"yes: no lead at {high}, a lead at {k}", f"at {pct:.1f}%: ",
                                       lead[high][common[-1]], lead[k][common[-1]], "lower"))
         s = claims.scan_pairs({lv: (lead[high][lv], lead[k][lv]) for lv in common})
-        contrast.append(f"against {k}, {claims.sides(runs[high], s, 'larger', 'smaller')}")
+        contrast.append(f"against {k}, {claims.scan_words(runs[high], s, 'larger', 'smaller')}")
     return rows, (f"Scanned over every level of the three {network} runs ({runs[high].config['trials']} trials, each "
                   "ticket paired with its own reinitialization and dense network; each scan corrected for the number of "
                   "levels it tests):\n\n" + "\n".join(lines)

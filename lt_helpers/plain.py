@@ -29,6 +29,8 @@ from torch.nn.utils import prune
 
 from .errors import LTError
 
+__all__ = ["train_masked", "masked_lenet", "lenet", "batches"]
+
 
 def lenet(input_size: int, num_classes: int = 10, hidden=(300, 100)) -> nn.Sequential:
     """LeNet-300-100 as ``nn.Sequential``: flatten, then 300-100-10 fully connected with ReLU."""

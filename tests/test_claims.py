@@ -392,8 +392,8 @@ def test_a_scan_corrects_for_the_number_of_levels():
     assert stats.paired(*(Results({}, runs).per_trial(3, c, claims.ACC) for c in ("ticket", "random_reinit"))).p > 0.004
     assert scan["above"] == [8] and 3 in scan["unclear"]
     assert claims.stats.corrected([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.0533, 0.0533, 0.5], abs=1e-3)
-    assert claims.sides(Results({}, runs), scan, "above", "below") == "clearly above at 16.8%"
-    assert claims.sides(Results({}, runs), {"above": [], "below": []}, "sooner", "later") == \
+    assert claims.scan_words(Results({}, runs), scan, "above", "below") == "clearly above at 16.8%"
+    assert claims.scan_words(Results({}, runs), {"above": [], "below": []}, "sooner", "later") == \
         "neither clearly sooner nor clearly later at any level"
 
 

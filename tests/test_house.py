@@ -296,3 +296,16 @@ def test_chapter_2s_hand_built_level_is_run_imps(tmp_path):
         else:
             assert a["curve"]["val_loss"] == pytest.approx(b["curve"]["val_loss"], rel=1e-3), key(a)
             assert a["curve"]["test_acc"] == pytest.approx(b["curve"]["test_acc"], abs=0.01), key(a)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_a_declared_public_face_is_whole(name):
+    """Where a module declares ``__all__`` (its public face, in reading order), every name in it
+    exists and every public function or class it defines is in it: the API page, which follows
+    ``__all__``, leaves nothing out."""
+    module = importlib.import_module(f"lt_helpers.{name}")
+    face = getattr(module, "__all__", None)
+    if face is None:
+        return
+    assert len(face) == len(set(face)) and all(hasattr(module, n) for n in face), name
+    assert {n for n, _ in public(module)} <= set(face), f"{name}: {sorted({n for n, _ in public(module)} - set(face))}"

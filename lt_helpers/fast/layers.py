@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+__all__ = ["Linear", "Conv", "BatchNorm", "side_by_side", "per_copy", "global_average", "FEW_OUTPUTS"]
+
 
 class Linear(nn.Module):
     """``copies`` independent fully connected layers.

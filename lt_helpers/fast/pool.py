@@ -42,6 +42,8 @@ import torch
 
 from ..errors import LTError
 
+__all__ = ["run_jobs", "uses_processes", "die_with_parent"]
+
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
