@@ -1,4 +1,4 @@
-"""The paper's claims tested on runs: verdicts, claims tables, and the claims themselves.
+"""Claims tested on runs: one row of a claims table, a scan over every level, the tables.
 
 A chapter never types "reproduced" or "supports": :func:`lt_helpers.verdicts.verdict` decides it
 from the paired comparison (:mod:`lt_helpers.stats`, whose :func:`compare` and :func:`brief` word
@@ -8,8 +8,7 @@ from their own modules (``stats.compare``, ``verdicts.verdict``); this one build
 A claim that two results are the same is judged against a margin on the run's own scale
 (:func:`margin_of`). The functions below test the paper's claims on a run's records: one level
 (:func:`row`, with a replicate run beside it where one exists), every level corrected for their
-number (:func:`scan`, :func:`scan_words`), the paper's LeNet claims (:func:`lenet_rows`), chapter 6's
-controls (:func:`control_rows`), several runs side by side (:func:`side_by_side`,
+number (:func:`scan`, :func:`scan_words`), several runs side by side (:func:`side_by_side`,
 :func:`lt_helpers.verdicts.disagreements`).
 """
 
@@ -20,10 +19,10 @@ import numpy as np
 from . import stats
 from .data import TEST_SIZE
 from .results import val_acc_at_stop
-from .stats import brief, paired, signed
+from .stats import brief, paired
 from .verdicts import DECIDED, outcome, verdict
 
-__all__ = ["row", "paired_row", "table", "lenet_rows", "control_rows", "control_levels", "side_by_side", "styled",
+__all__ = ["row", "paired_row", "table", "side_by_side", "styled",
            "scan", "scan_pairs", "scan_words", "stretches", "match_iterations", "margin_of",
            "DECIDED", "STOP", "ACC", "FINAL", "MATCH", "TEST_SIZE"]
 
@@ -158,64 +157,6 @@ def _has(run, level: int, condition: str) -> bool:
     return any(r["round"] == rnd and r["condition"] == cond for r in run.runs)
 
 
-def lenet_rows(run, replicate=None) -> list[dict]:
-    """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
-    :class:`lt_helpers.iterative.Results` with tickets, ``random_reinit`` and ``oneshot``
-    networks) at the level nearest the one the paper names, paired by trial. Each row:
-    ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,
-    and ``capped``, how many of the networks compared were still improving at their last
-    evaluation, of how many (their early stop is then a bound, not a measurement); with a
-    ``replicate`` run of the same trials, its number and verdict where it has the networks
-    (see :func:`row`). Where the paper reports a size, the verdict holds the run to it: a
-    ratio of iterations becomes iterations on this run's own scale (the compared network's mean)."""
-    rows = []
-    claim = lambda *args, **kw: rows.append(row(run, *args, replicate=replicate, **kw))
-    sooner = lambda level, cond, share: -share * float(np.mean(run.per_trial(*_where(level, cond), STOP)))
-    for p in (51.3, 21.1):
-        level = run.level_nearest(p)
-        claim("tickets match the dense network's accuracy in fewer iterations (the hypothesis's own criterion: "
-              "first evaluation reaching the dense network's validation accuracy at its early stop)",
-              f"yes at {p}%, measured there by the early stop (next row)", level,
-              (MATCH, "ticket"), (MATCH, "dense"), "lower", "iterations", 0)
-        claim("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
-              f"yes, at {p}%" + (" (38% sooner)" if p == 21.1 else ""), level,
-              (STOP, "ticket"), (STOP, "dense"), "lower", "iterations", 0,
-              effect=sooner(level, "dense", 0.38) if p == 21.1 else None)
-    for key, when in ((ACC, "at early stop"), (FINAL, "at the end of training")):
-        claim(f"tickets are more accurate than the dense network ({when})",
-              "more than +0.3 points at 13.5%" if key == ACC else
-              "not reported (the same claim, tested at the end of training)",
-              run.level_nearest(13.5), (key, "ticket"), (key, "dense"), "higher", effect=0.3 if key == ACC else None)
-    level = run.level_nearest(21.1)
-    claim("tickets match the dense network's accuracy sooner than their random reinitializations (the criterion)",
-          "yes at 21%, measured there by the early stop (next row)", level, (MATCH, "ticket"), (MATCH, "random_reinit"),
-          "lower", "iterations", 0)
-    claim("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%",
-          level, (STOP, "ticket"), (STOP, "random_reinit"), "lower", "iterations", 0,
-          effect=sooner(level, "random_reinit", 1 - 1 / 2.51))
-    claim("tickets are more accurate than their random reinitializations", "about +0.5 points at 21%",
-          level, (ACC, "ticket"), (ACC, "random_reinit"), "higher", effect=0.5)
-    for p in (67.5, 51.3, 21.1, 17.6):  # the paper's range, tested at both ends and within
-        claim("one-shot tickets reach minimum validation loss sooner than the dense network",
-              f"yes, from 67.5% to 17.6% (tested at the level nearest {p}%)", run.level_nearest(p),
-              (STOP, "oneshot"), (STOP, "dense"), "lower", "iterations", 0)
-    for p in (7.0, 3.6):
-        claim("iterative pruning finds smaller tickets: iterative tickets are more accurate than one-shot ones",
-              f"yes (tested at the level nearest {p}%)", run.level_nearest(p), (ACC, "ticket"), (ACC, "oneshot"),
-              "higher")
-    for p in (51.3, 21.1, 5.17):  # Figure 4's range, tested at both ends and within
-        claim("one-shot tickets are more accurate than the dense network",
-              f"higher from 95.0% down to 5.17% of the weights (tested at the level nearest {p}%)",
-              run.level_nearest(p),
-              (ACC, "oneshot"), (ACC, "dense"), "higher")
-    claim("tickets return to the dense network's accuracy near 3.6% (the same, to within the dense networks' "
-          "trial-to-trial spread)", "yes: no longer above it there", run.level_nearest(3.6), (ACC, "ticket"),
-          (ACC, "dense"), "same", "points", 1)
-    claim("random reinitializations are less accurate than the dense network from 21.1% on", "yes (Figure 3)",
-          run.level_nearest(21.1), (ACC, "random_reinit"), (ACC, "dense"), "lower")
-    return rows
-
-
 def scan(run, a, b) -> dict[str, list[int]]:
     """A claim tested at every pruned level of ``run`` instead of one chosen level: ``a`` and
     ``b`` as for :func:`row` (``(key, condition)``, ``'dense'`` for round 0's network), paired by
@@ -280,49 +221,9 @@ def scan_words(run, scanned: dict, above: str, below: str) -> str:
     return said
 
 
-def control_levels(run, percents=(7.0, 0.0)) -> list[int]:
-    """The rounds of ``run`` that trained chapter 6's controls nearest each of ``percents``
-    (0: the sparsest such round), without repeats: a run may train them at a few levels only."""
-    f = run.frame()
-    f = f[f.condition == "random_reinit"]
-    if f.empty:
-        raise ValueError("this run trained no random reinitializations: it is not a run of chapter 6's controls")
-    return list(dict.fromkeys(int(f.loc[(f.percent_remaining - p).abs().idxmin(), "round"]) for p in percents))
-
-
-def control_rows(run, percents=(7.0, 0.0), replicate=None) -> list[dict]:
-    """The paper's claims about initialization, and Zhou et al.'s about signs, tested on
-    ``run`` (tickets with ``random_reinit``, ``random_prune`` and ``sign_reinit``) at each
-    level of :func:`control_levels`, paired by trial; rows as :func:`lenet_rows` gives them
-    (with a ``replicate``, its verdicts where it trained the same networks)."""
-    rows = []
-    for level in control_levels(run, percents):
-        claim = lambda *args: rows.append(row(run, *args[:2], level, *args[2:], replicate=replicate))
-        claim("tickets reach minimum validation loss sooner than their random reinitializations",
-              "yes (reinitialized tickets learn slower)", (STOP, "ticket"), (STOP, "random_reinit"), "lower",
-              "iterations", 0)
-        claim("tickets are more accurate than their random reinitializations",
-              "yes: random reinitializations end less accurate", (ACC, "ticket"), (ACC, "random_reinit"), "higher")
-        claim("for LeNet, reinitialized tickets are more accurate than randomly pruned networks", "yes (Appendix E)",
-              (ACC, "random_reinit"), (ACC, "random_prune"), "higher")
-        claim("the ticket's signs with new magnitudes are as accurate as the ticket (the same, to within the dense "
-              "networks' trial-to-trial spread)", "yes: the signs are enough (Zhou et al.)", (ACC, "sign_reinit"),
-              (ACC, "ticket"), "same")
-        signs, reinit = run.per_trial(level, "sign_reinit", ACC), run.per_trial(level, "random_reinit", ACC)
-        ticket = run.per_trial(level, "ticket", ACC)
-        lead = float(np.mean(ticket - reinit))
-        if paired(ticket, reinit).above:  # the effect size that matters: how much of a clear lead the signs keep
-            rows[-1]["this run"] += (f"; keeps {100 * float(np.mean(signs - reinit)) / lead:.0f}% of the ticket's "
-                                     f"{signed(lead, 1)}-point lead over reinitialization")
-        if outcome(rows[-1]["verdict"]) in ("reproduced", "inconclusive") and not paired(signs, reinit).clear:
-            rows[-1]["verdict"] = ("not testable: the sign-kept networks are indistinguishable from the ticket and "
-                                   f"from plain reinitializations alike ({brief(signs, reinit)} against those)")
-    return rows
-
-
 def side_by_side(tables: dict[str, list[dict]]):
     """The same claims tested on several runs (e.g. ``{"MNIST-1D": rows, "Fashion-MNIST":
-    rows}``, each from the same function such as :func:`lenet_rows`), one row per claim: the
+    rows}``, each from the same function such as :func:`lt_helpers.paper.lenet.rows`), one row per claim: the
     claim, the paper's number, then each run's number and verdict side by side (a pandas
     Styler that shows every word)."""
     import pandas as pd

@@ -214,6 +214,10 @@ MODELS: dict[str, Callable[..., Network]] = {
     "resnet20": ResNet,
 }
 
+# How the book names each network
+NAMES = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-4", "conv6": "Conv-6",
+         "vgg19": "VGG-19", "resnet20": "ResNet-20"}
+
 
 # 1-D versions (MNIST-1D's 40-sample signals) are narrower than the paper's CIFAR-10 ones, for
 # time on a CPU (chapter 4's cost at both widths: results/speed-notes.md), at some cost in accuracy.

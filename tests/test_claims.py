@@ -6,7 +6,7 @@ import numpy as np
 
 import pytest
 
-from lt_helpers import claims, stats, verdicts
+from lt_helpers import claims, paper, stats, verdicts
 from lt_helpers.full_runs import FULL_RUNS, full_run
 
 
@@ -151,7 +151,7 @@ def _fabricated_run(ticket_stop_shift=-500.0, capped_reinit=False, capped_ticket
 
 
 def test_lenet_claims_are_tested_on_any_run_with_known_answers():
-    rows = claims.lenet_rows(_fabricated_run())
+    rows = paper.lenet.rows(_fabricated_run())
     by = {(r["claim"], r["paper"]): r for r in rows}
     assert len(rows) == 20 and len(by) == 20
     sooner = by[("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
@@ -164,7 +164,7 @@ def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     assert reinit["verdict"] == "reproduced, though smaller than the paper's −2110"  # 1,000 of ~3,500 sooner
     oneshot = [r for r in rows if r["claim"].startswith("one-shot tickets reach")]
     assert [r["verdict"] for r in oneshot] == ["contradicted: clearly the opposite"] * 4  # one-shot stops 400 later
-    slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    slower = paper.lenet.rows(_fabricated_run(ticket_stop_shift=+500))
     assert slower[3]["verdict"] == "contradicted: clearly the opposite"
 
 
@@ -173,7 +173,7 @@ def test_the_criterion_is_measured_where_the_proxy_says_otherwise():
     half their time: the early stop (the paper's proxy) says slower, the hypothesis's criterion
     (first evaluation at the dense network's validation accuracy) says sooner."""
     run = _fabricated_run(ticket_stop_shift=+500, ticket_rise=0.5)
-    rows = claims.lenet_rows(run)
+    rows = paper.lenet.rows(run)
     find = lambda start, paper: next(r for r in rows if r["claim"].startswith(start) and r["paper"].startswith(paper))
     criterion = find("tickets match the dense network's accuracy in fewer", "yes at 21.1")
     proxy = find("tickets reach minimum validation loss sooner than the dense", "yes, at 21.1")
@@ -193,7 +193,7 @@ def test_the_criterion_is_measured_where_the_proxy_says_otherwise():
 
 
 def test_side_by_side_puts_each_runs_verdict_beside_the_others():
-    a, b = claims.lenet_rows(_fabricated_run()), claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    a, b = paper.lenet.rows(_fabricated_run()), paper.lenet.rows(_fabricated_run(ticket_stop_shift=+500))
     html = claims.side_by_side({"MNIST-1D": a, "Fashion-MNIST": b}).to_html()
     for column in ("MNIST-1D: this run", "MNIST-1D: verdict", "Fashion-MNIST: this run", "Fashion-MNIST: verdict"):
         assert column in html
@@ -204,9 +204,9 @@ def test_side_by_side_puts_each_runs_verdict_beside_the_others():
 
 
 def test_disagreements_say_which_way_and_what_the_runs_point_to():
-    same = claims.lenet_rows(_fabricated_run())
+    same = paper.lenet.rows(_fabricated_run())
     assert verdicts.disagreements({"A": same, "B": same}) == []
-    slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500))
+    slower = paper.lenet.rows(_fabricated_run(ticket_stop_shift=+500))
     said = verdicts.disagreements({"A": same, "B": slower}, reference="A")
     assert said and all("A reproduces it" in s and "B clearly contradicts it" in s for s in said)
     assert "holds on A and not on B, and both runs decide: consistent with that run's data set" in said[0]
@@ -215,7 +215,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert "holds on A but not on B" in verdicts.disagreements({"A": same, "B": slower})[0]  # no reference named
     assert verdicts.capped_anywhere({"A": same}) == 0  # the reinitializations never reach the dense accuracy: censored,
     assert sum(r["never"] for r in same) == 5  # counted apart from networks still improving at their end
-    capped = claims.lenet_rows(_fabricated_run(capped_reinit=True))
+    capped = paper.lenet.rows(_fabricated_run(capped_reinit=True))
     rows = [r for r in capped if "random reinitializations" in r["claim"]]
     assert rows[0]["never"] == 5  # the criterion: the reinitializations never reach the dense accuracy
     proxy = [r for r in rows if "minimum validation loss" in r["claim"]][0]
@@ -225,7 +225,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     said = verdicts.disagreements({"A": same, "B": capped})
     assert said and all("B cannot test it" in s and "a longer run" in s for s in said)
     assert verdicts.capped_anywhere({"B": capped}) > 0
-    capped_slower = claims.lenet_rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
+    capped_slower = paper.lenet.rows(_fabricated_run(ticket_stop_shift=+500, capped_tickets=True))
     said = verdicts.disagreements({"A": same, "B": capped_slower})
     assert said and all("B 5 of the 10 networks compared were still improving" in s and "a longer run" in s
                         for s in said if "than the dense network" in s)
@@ -254,9 +254,9 @@ def _controls_run(at_rounds=(3, 7, 12, 15), sign_gap=0.0, sign_noise=0.001):
 
 def test_control_claims_are_tested_where_the_run_trained_its_controls():
     run = _controls_run()
-    assert run.level_nearest(7.0) == 12 and claims.control_levels(run) == [12, 15]
-    assert claims.control_levels(_controls_run(at_rounds=(3, 10))) == [10]  # nearest 7% and sparsest: one level
-    rows = claims.control_rows(_controls_run(sign_noise=0.0001))
+    assert run.level_nearest(7.0) == 12 and paper.lenet.control_levels(run) == [12, 15]
+    assert paper.lenet.control_levels(_controls_run(at_rounds=(3, 10))) == [10]  # nearest 7% and sparsest: one level
+    rows = paper.lenet.control_rows(_controls_run(sign_noise=0.0001))
     assert len(rows) == 8 and [r["this run"][:8] for r in rows[::4]] == ["at 6.9%:", "at 3.5%:"]
     by = {r["claim"]: r["verdict"] for r in rows[:4]}
     assert by["tickets reach minimum validation loss sooner than their random reinitializations"] == "reproduced"
@@ -266,12 +266,12 @@ def test_control_claims_are_tested_where_the_run_trained_its_controls():
     assert signs["claim"].startswith("the ticket's signs with new magnitudes are as accurate as the ticket")
     assert signs["verdict"].startswith("reproduced: within ±")
     assert "keeps 100% of the ticket's +2.0-point lead over reinitialization" in signs["this run"]  # the effect size
-    tied = claims.control_rows(_controls_run(sign_gap=-0.01, sign_noise=0.01))  # between the two, and noisy
+    tied = paper.lenet.control_rows(_controls_run(sign_gap=-0.01, sign_noise=0.01))  # between the two, and noisy
     assert tied[3]["verdict"].startswith("not testable: the sign-kept networks are indistinguishable")
-    worse = claims.control_rows(_controls_run(sign_gap=-0.05))
+    worse = paper.lenet.control_rows(_controls_run(sign_gap=-0.05))
     assert worse[3]["verdict"].startswith("contradicted: lower by more than the ±")
     with pytest.raises(ValueError, match="no random reinitializations"):
-        claims.control_levels(_controls_run(at_rounds=()))
+        paper.lenet.control_levels(_controls_run(at_rounds=()))
 
 
 def test_above_and_below_follow_clear():
@@ -399,7 +399,7 @@ def test_a_scan_corrects_for_the_number_of_levels():
 
 def test_a_replicate_is_shown_and_a_verdict_is_robust_only_where_both_agree():
     run, again = _fabricated_run(), _fabricated_run(ticket_stop_shift=+500)  # the replicate: tickets slower
-    rows = claims.lenet_rows(run, replicate=again)
+    rows = paper.lenet.rows(run, replicate=again)
     proxy = next(r for r in rows if r["paper"] == "yes, at 21.1% (38% sooner)")
     assert proxy["robust"] is False and verdicts.outcome(proxy["replicate"]["verdict"]) == "contradicted"
     acc = next(r for r in rows if r["claim"] == "tickets are more accurate than the dense network (at early stop)")
@@ -415,7 +415,7 @@ def test_a_replicate_is_shown_and_a_verdict_is_robust_only_where_both_agree():
     assert shown[reinit["claim"] + reinit["paper"]]["verdict"].endswith("(robust to re-training: the replicate agrees)")
     oneshot = next(r for r in rows if r["claim"].startswith("one-shot"))
     no_oneshot = Results_without(again, "oneshot")
-    assert "replicate" not in claims.lenet_rows(run, replicate=no_oneshot)[rows.index(oneshot)]  # no networks: no claim
+    assert "replicate" not in paper.lenet.rows(run, replicate=no_oneshot)[rows.index(oneshot)]  # no networks: no claim
 
 
 def Results_without(run, condition):
@@ -430,7 +430,7 @@ def test_the_shipped_lenet_runs_are_replicates_of_each_other():
     for data in ("mnist1d", "fashion_mnist"):
         a, b = full_run(f"lenet_300_100-{data}-paper"), full_run(f"lenet_300_100-{data}-paper-controls")
         assert list(a.per_trial(0, "ticket", claims.ACC)) == list(b.per_trial(0, "ticket", claims.ACC))
-        row = next(r for r in claims.lenet_rows(a, replicate=b) if "near 3.6%" in r["claim"])
+        row = next(r for r in paper.lenet.rows(a, replicate=b) if "near 3.6%" in r["claim"])
         assert "replicate" in row and "robust" in row
 
 
@@ -603,12 +603,12 @@ def test_a_statisticians_edge_cases():
     near = stats.paired([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5)
     assert near.trials_to_decide(0.0, 0.37) == 33  # to the nearer edge, +0.37, not the far one
     assert "about 33 trials" in verdicts.verdict([0.9, -0.7, 0.8, -0.6, 0.1], [0.0] * 5, "same", margin=0.37)
-    unclear_lead = claims.control_rows(_controls_run(sign_noise=0.0001))  # a lead of 2 points: shared
+    unclear_lead = paper.lenet.control_rows(_controls_run(sign_noise=0.0001))  # a lead of 2 points: shared
     assert "keeps" in unclear_lead[3]["this run"]
     no_lead = Results_without(_controls_run(), "none")
     flat = type(no_lead)({}, [{**x, "early_stop_test_acc": x["early_stop_test_acc"] + (0.02 if x["condition"] ==
                                "random_reinit" else 0.0)} for x in no_lead.runs])  # reinit level with the ticket
-    assert all("keeps" not in r["this run"] for r in claims.control_rows(flat))
+    assert all("keeps" not in r["this run"] for r in paper.lenet.control_rows(flat))
 
 
 def test_disagreeing_replicates_stop_a_data_set_explanation():
@@ -623,22 +623,22 @@ def test_disagreeing_replicates_stop_a_data_set_explanation():
 def test_the_scoreboard_counts_each_full_runs_verdicts_and_links_each_network_to_its_chapter():
     """The paper at a glance (chapter 2): the book's column is generated from the shipped runs,
     with the same verdicts as the chapters' claims tables."""
-    from lt_helpers import paper, verdicts
+    from lt_helpers import models, paper, verdicts
 
-    board = paper.scoreboard()
-    for data_set, name in paper.SCORED["lenet_300_100"].items():
-        words = [verdicts.outcome(r["verdict"]) for r in claims.lenet_rows(full_run(name))]
+    board = paper.glance.scoreboard()
+    for data_set, name in paper.glance.SCORED["lenet_300_100"].items():
+        words = [verdicts.outcome(r["verdict"]) for r in paper.lenet.rows(full_run(name))]
         assert board["lenet_300_100"][data_set] == {w: words.count(w) for w in verdicts.WORDS if words.count(w)}
     for model in ("conv2", "conv4", "conv6"):
-        rows = paper.conv_rows(full_run(f"{model}-mnist1d-full"), model)
+        rows = paper.conv.rows(full_run(f"{model}-mnist1d-full"), model)
         assert sum(board[model]["MNIST-1D"].values()) == len(rows) == 4
     # VGG-19 and ResNet-20: every row of chapter 5's claims table about the network, from its several runs
     for model, n in (("vgg19", 8), ("resnet20", 11)):
-        words = [verdicts.outcome(r["verdict"]) for r in paper.deep_rows(model)]
+        words = [verdicts.outcome(r["verdict"]) for r in paper.deep.rows(model)]
         assert len(words) == n and board[model]["MNIST-1D"] == {w: words.count(w) for w in verdicts.WORDS if words.count(w)}
-    assert set(board) == {m for m, name in paper.NAMES.items() if name in {r["network"] for r in paper.AT_A_GLANCE}}
-    shown = paper.at_a_glance().data
-    for r in paper.AT_A_GLANCE:
+    assert set(board) == {m for m, name in models.NAMES.items() if name in {r["network"] for r in paper.glance.AT_A_GLANCE}}
+    shown = paper.glance.at_a_glance().data
+    for r in paper.glance.AT_A_GLANCE:
         assert r["network"] in shown and f'/chapters/{r["chapter"]}.html">chapter {int(r["chapter"][:2])}</a>' in shown
     counts = board["lenet_300_100"]["Fashion-MNIST"]
     assert f"Fashion-MNIST: {counts.get('reproduced', 0)} of the paper's {sum(counts.values())} claims reproduced" in shown
@@ -648,18 +648,18 @@ def test_the_scoreboard_counts_each_full_runs_verdicts_and_links_each_network_to
 def test_the_lenet_story_says_each_runs_headlines_in_words():
     from lt_helpers import paper
 
-    rows = {"Fashion-MNIST": claims.lenet_rows(full_run("lenet_300_100-fashion_mnist-paper"))}
-    story = paper.lenet_story(rows)
+    rows = {"Fashion-MNIST": paper.lenet.rows(full_run("lenet_300_100-fashion_mnist-paper"))}
+    story = paper.lenet.story(rows)
     assert story.startswith("**Fashion-MNIST**: of the paper's 20 tests, ") and "95%" not in story
     first = story.split("\n\n")[0]
-    assert all(said in first for *_, said in paper.LENET_HEADLINES) and "(*reproduced*)" in first
-    with pytest.raises(ValueError, match="LENET_HEADLINES and claims.lenet_rows disagree"):  # never dropped silently
-        paper.lenet_headlines([dict(r, claim="renamed") for r in rows["Fashion-MNIST"]])
+    assert all(said in first for *_, said in paper.lenet.HEADLINES) and "(*reproduced*)" in first
+    with pytest.raises(ValueError, match="HEADLINES and rows disagree"):  # never dropped silently
+        paper.lenet.headlines([dict(r, claim="renamed") for r in rows["Fashion-MNIST"]])
 
 
 def test_chapter_5_tests_the_papers_deep_network_claims_through_paper_py_rows_equal():
     """Chapter 5's claims table is built by lt_helpers.paper (the scoreboard's source), not inline: the chapter's
-    rows about each network are deep_rows' rows, in the chapter's order."""
+    rows about each network are paper.deep.rows' rows, in the chapter's order."""
     import json
 
     from lt_helpers import paper
@@ -669,11 +669,11 @@ def test_chapter_5_tests_the_papers_deep_network_claims_through_paper_py_rows_eq
     cells = json.loads((Path(__file__).parents[1] / "chapters" / "05_deep_networks.ipynb").read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     assert "verdicts.verdict(" not in code and "claims.row(" not in code and "def long_claims" not in code
-    for call in ('paper.scope_row("ResNet-20"', 'paper.short_lr_rows(lr_runs)', 'paper.scope_row("VGG-19"',
-                 'paper.long_rows("VGG-19"', 'paper.long_rows("ResNet-20"'):
+    for call in ('paper.deep.scope_row("ResNet-20"', 'paper.deep.short_lr_rows(lr_runs)', 'paper.deep.scope_row("VGG-19"',
+                 'paper.deep.long_rows("VGG-19"', 'paper.deep.long_rows("ResNet-20"'):
         assert call in code
-    runs = {part: {k: full_run(n) for k, n in names.items()} for part, names in paper.DEEP_RUNS["resnet20"].items()}
-    short, leads = paper.short_lr_rows(runs["short"])
-    assert [r["claim"] for r in paper.deep_rows("resnet20")[1:4]] == [r["claim"] for r in short]
-    assert set(leads) == set(paper.SHORT_CLAIMED) and all(len(v) == runs["short"]["lr 0.1"].config["trials"]
+    runs = {part: {k: full_run(n) for k, n in names.items()} for part, names in paper.deep.RUNS["resnet20"].items()}
+    short, leads = paper.deep.short_lr_rows(runs["short"])
+    assert [r["claim"] for r in paper.deep.rows("resnet20")[1:4]] == [r["claim"] for r in short]
+    assert set(leads) == set(paper.deep.SHORT_CLAIMED) and all(len(v) == runs["short"]["lr 0.1"].config["trials"]
                                                           for v in leads.values())
