@@ -1,8 +1,8 @@
 """Claims tested on runs: one row of a claims table, a scan over every level, the tables.
 
 A chapter never types "reproduced" or "supports": :func:`lt_helpers.verdicts.verdict` decides it
-from the paired comparison (:mod:`lt_helpers.stats`, whose :func:`compare` and :func:`brief` word
-the numbers) on one ladder: reproduced / inconclusive (the run cannot decide) / not reproduced
+from the paired comparison (:mod:`lt_helpers.stats`, whose :func:`~lt_helpers.stats.compare` and
+:func:`~lt_helpers.stats.brief` word the numbers) on one ladder: reproduced / inconclusive (the run cannot decide) / not reproduced
 (any effect is smaller than the paper's) / contradicted / not testable. A chapter calls them
 from their own modules (``stats.compare``, ``verdicts.verdict``); this one builds on them.
 A claim that two results are the same is judged against a margin on the run's own scale
@@ -50,7 +50,7 @@ def table(rows: list[dict]):
     return styled(frame, "claims claims4")
 
 
-# --- the paper's LeNet claims, tested on a full run ------------------------------------------
+# --- what a claim compares: the quantities of a record, and the hypothesis's own criterion ----
 
 STOP, ACC, FINAL = "early_stop_iteration", "early_stop_test_acc", "final_test_acc"
 MATCH = "match_iteration"  # the hypothesis's own criterion, computed from the curves (see match_iterations)

@@ -9,7 +9,8 @@ the command line call it), a one-line description, its label and colour in the f
 asks for; chapter 8's pruning-at-initialization methods are listed for their labels and colours
 (their masks need data: :func:`lt_helpers.beyond.snip_mask`).
 
-To add a control: one entry here (its ``make``), and a test of what it keeps.
+To add a control: one entry here (its ``make``, and a colour no other control has), and a test
+of what it keeps; the command line, the results format and the figures read this registry.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def _sign_reinit(s: Start):
     return weights, s.mask
 
 
-# the colour-blind palette of seaborn ("colorblind"), by index, so that no figure changes colour
+# the colour-blind palette of seaborn ("colorblind"), by index; each control its own colour (a test). The chapters'
+# own conditions (lt_helpers.plots) reuse some, never in the same figure as the control
 _PALETTE = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494", "#ece133",
             "#56b4e9"]
 
@@ -91,7 +93,7 @@ REGISTRY = {c.name: c for c in (
     Control("oneshot", "the dense network's trained weights pruned at once to the ticket's per-layer sizes, "
             "reset to θ0: does pruning need to be iterative?", "winning ticket (one-shot)", _PALETTE[2], _oneshot),
     Control("random_prune", "θ0 under a random mask with the ticket's per-layer sizes: do the positions matter?",
-            "random pruning", _PALETTE[2], _random_prune),
+            "random pruning", _PALETTE[3], _random_prune),
     Control("shuffle", "the ticket's mask, its surviving initial values shuffled within each layer: do the values "
             "belong where they are?", "shuffled init", _PALETTE[4], _shuffle),
     Control("sign_reinit", "the ticket's mask and signs with freshly drawn magnitudes: are the signs enough?",

@@ -163,7 +163,7 @@ class Experiment:
 
     @property
     def condition(self) -> str:
-        """What a sweep calls this experiment's condition: ``ticket`` alone, or its one control."""
+        """What a sweep calls this experiment's condition: ``ticket`` alone, or its controls joined by ``+``."""
         return "+".join(self.controls) or "ticket"
 
     def name(self) -> str:

@@ -7,13 +7,13 @@ For each trial:
 3. prune a fraction of the remaining weights of smallest magnitude, giving mask m;
 4. reset the survivors to θ0 and train again; repeat 3–4 for ``rounds - 1`` rounds.
 
-Each round can also train **controls** under the same sparsity (:mod:`lt_helpers.controls`
-lists them, each with what it keeps of the ticket): ``random_reinit``, ``oneshot``,
-``random_prune``, ``shuffle``, ``sign_reinit``.
+Each round can also train **controls** under the same sparsity (:data:`lt_helpers.controls.IMP`
+lists them, each with what it keeps of the ticket).
 
 ``control_rounds`` trains the controls only at the levels named (the ticket still trains at
-every level, since each level's mask comes from the one before): a run of all five conditions at
-the paper's 16 levels costs five times a ticket-only run, and a few levels tell the story.
+every level, since each level's mask comes from the one before): a run of the ticket and k
+controls at the paper's 16 levels costs k + 1 times a ticket-only run, and a few levels tell the
+story.
 
 All networks of a round are independent, so they train together as one batched model.
 Every random choice is derived from ``(seed, trial, round, condition)``, never from

@@ -1,9 +1,14 @@
 """Masks and pruning.
 
 A :class:`Mask` maps each prunable tensor's name to a boolean tensor of the same shape
-(``True`` = keep). Pruning is a pure function: weights and the current mask in, a new
-mask out. Counts are exact: pruning 20% of a layer with 1,000 remaining weights removes
-exactly the 200 of smallest magnitude (ties broken by position, deterministically).
+(``True`` = keep). Pruning is a pure function: a score per weight and the current mask in, a
+new mask out (:func:`prune`, a fraction of what remains each round; :func:`keep_like`, one
+shot to the sizes of another mask). The ways of pruning differ only in their scores:
+magnitude pruning scores by ``|w|`` (:func:`magnitude_prune`), random pruning by noise
+(:func:`random_scores`), SNIP by ``|gradient × w|``. Counts are exact: pruning 20% of a layer
+with 1,000 remaining weights removes exactly the 200 of lowest score (ties broken by
+position, deterministically). A new way of scoring is a function that returns scores; a
+control that uses it is one entry in :mod:`lt_helpers.controls`.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ def n_drop(rate: float, remaining: int) -> int:
 
 
 def prune(scores: dict[str, torch.Tensor], mask: Mask, rates: dict[str, float], scope: str = "layer") -> Mask:
-    """The one way from scores to a mask: remove the fraction ``rates[name]`` of the *remaining*
+    """From scores to a mask, round by round: remove the fraction ``rates[name]`` of the *remaining*
     weights with the lowest ``scores`` (non-negative, one per weight). Magnitude pruning scores
     by ``|w|`` (:func:`magnitude_prune`), random pruning by noise (:func:`random_scores`), SNIP by
     ``|gradient × w|`` (:func:`lt_helpers.beyond.snip_mask`).

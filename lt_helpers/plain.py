@@ -10,8 +10,9 @@ torch's default one).
 
 What makes the two the same run:
 
-* **the mask**: ``prune.custom_from_mask`` makes each weight ``weight_orig * weight_mask``; a
-  pruned entry's gradient is zero, so Adam never moves it and the network never uses it;
+* **the mask**: ``prune.custom_from_mask`` makes each weight ``weight_orig * weight_mask``, so a
+  pruned weight is zero in every forward pass and gets no gradient (with weight decay, torch's
+  Adam still moves ``weight_orig`` there, but the product stays zero);
 * **the data order**: one ``torch.randperm`` per epoch from a generator seeded as the fast loop's
   (:class:`~lt_helpers.batches.Batches` draws the same), the last partial batch dropped. (A
   ``DataLoader`` with a seeded ``RandomSampler`` shuffles alike but draws a second, unused

@@ -46,7 +46,7 @@ from .optim import half_dtype, lr_factor, make_optimizer
 __all__ = ["train", "masked_step", "Run", "evaluate", "test_accuracy", "progress_enabled", "GROUPS"]
 
 # Batched networks are split into this many groups on a CPU, one process each, whatever the
-# machine: two fill this 2-core machine (and Colab's CPU); a run that asks for more keeps
+# machine: two fill a 2-core machine (the book's build machine, Colab's CPU); a run that asks for more keeps
 # more cores busy and records the number, so a rerun groups (and rounds) alike.
 GROUPS = 2
 

@@ -76,7 +76,20 @@ def test_book_builds_without_warnings(book_html):
     for c in CHAPTERS:
         page = (book_html / "chapters" / f"{c.stem}.html").read_text()
         assert "<img" in page, f"{c.stem} shows no figure"
-    assert "magnitude_prune" in (book_html / "chapters" / "api.html").read_text()  # docstrings made it
+    api = (book_html / "chapters" / "api.html").read_text()
+    assert "magnitude_prune" in api and "train_masked" in api and "run_jobs" in api  # docstrings made it
+
+
+def test_the_built_appendix_prints_the_results_format_from_the_schema(book_html):
+    """The appendix's table is generated as the book is built (lt_helpers.tools.sphinx_extension):
+    every field the schema checks, and every control the registry holds, is on the page."""
+    from lt_helpers import controls, schema
+
+    page = (book_html / "chapters" / "appendix_full_runs.html").read_text()
+    assert "the results format, from" not in page and "<table" in page
+    for field in schema.fields().field:
+        assert f'<span class="pre">{field}</span>' in page, field
+    assert all(name in page for name in controls.IMP)
 
 
 @pytest.mark.slow

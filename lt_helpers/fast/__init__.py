@@ -23,6 +23,7 @@ fast loop's (within float rounding); read it first. What each piece here buys is
   the run however it ends. Speed-notes: process groups, processes rather than threads.
 
 The training loop itself (:mod:`lt_helpers.train`) keeps three smaller choices where they
-act, each with its reason in its docstring: the loss over a ``[copies, classes, batch]``
-layout, evaluation in cache-sized chunks, and denormal floats flushed to zero.
+act, each with its reason beside it: the loss over a ``[copies, classes, batch]`` layout and
+evaluation in cache-sized chunks (their docstrings), denormal floats flushed to zero (a
+comment in the loop).
 """

@@ -4,7 +4,7 @@ claim with the paper's own number, as a function that tests it on a run. The dec
 :mod:`lt_helpers.verdicts`; a claim tested at one level or scanned over every level is
 :mod:`lt_helpers.claims`.
 
-* :mod:`~lt_helpers.paper.lenet`: LeNet-300-100 (Section 2, Figures 3-5) and the controls of
+* :mod:`~lt_helpers.paper.lenet`: LeNet-300-100 (Section 2, Figures 3 and 4) and the controls of
   chapter 6 (Appendix E; Zhou et al. 2019 on signs)
 * :mod:`~lt_helpers.paper.conv`: Conv-2, Conv-4 and Conv-6 (Section 3, Figure 5)
 * :mod:`~lt_helpers.paper.deep`: VGG-19 and ResNet-20 (Section 4, Figures 7-9)

@@ -1,4 +1,4 @@
-"""The paper's claims about LeNet-300-100 on MNIST (Section 2, Figures 3-5) and about what a
+"""The paper's claims about LeNet-300-100 on MNIST (Section 2, Figures 3 and 4) and about what a
 ticket keeps of its initialization (Appendix E; Zhou et al. 2019 on signs), with the paper's
 numbers, tested on a run: each claim at the level nearest the one the paper names, paired by
 trial, as a row of a claims table (:func:`lt_helpers.claims.row`)."""
@@ -16,7 +16,7 @@ __all__ = ["rows", "control_levels", "control_rows", "HEADLINES", "headlines", "
 
 
 def rows(run, replicate=None) -> list[dict]:
-    """The paper's claims about LeNet (Section 2, Figures 3-5), each tested on ``run`` (an
+    """The paper's claims about LeNet (Section 2, Figures 3 and 4), each tested on ``run`` (an
     :class:`lt_helpers.iterative.Results` with tickets, ``random_reinit`` and ``oneshot``
     networks) at the level nearest the one the paper names, paired by trial. Each row:
     ``claim``, ``paper``, ``this run`` (the level and the paired difference), ``verdict``,

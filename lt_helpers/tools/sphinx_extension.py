@@ -1,7 +1,9 @@
 """The book's Sphinx extension (``_config.yml`` lists it): every link into the published book
-becomes a link within the book being built, and every shipped full run is written into the
+becomes a link within the book being built; every shipped full run is written into the
 built site as ``downloads/<name>.json`` and ``.csv``, beside the wheel of this version and a
-zip of every chapter notebook (:func:`write_downloads`)."""
+zip of every chapter notebook (:func:`write_downloads`); and the appendix's table of the
+results format is generated from the schema as the page is read (:func:`fill_tables`), so that
+a new control or field changes the code alone."""
 
 from __future__ import annotations
 
@@ -44,6 +46,25 @@ def write_bundles(root: Path, folder: Path) -> list[Path]:
     return [built, bundle]
 
 
+# a line of a page that stands for a table generated from the code (``lt_helpers.schema.markdown``)
+TABLES = {"<!-- the results format, from lt_helpers.schema -->": "schema"}
+
+
+def fill_tables(text: str) -> str:
+    """``text`` with every line of :data:`TABLES` replaced by the table it stands for."""
+    from .. import schema
+
+    made = {"schema": schema.markdown}
+    for marker, table in TABLES.items():
+        if marker in text:
+            text = text.replace(marker, made[table]())
+    return text
+
+
+def _fill_tables(app, docname, source) -> None:
+    source[0] = fill_tables(source[0])
+
+
 def _local_links(app, doctree, docname) -> None:
     here = posixpath.dirname(docname) or "."
     for ref in doctree.findall(nodes.reference):
@@ -66,7 +87,9 @@ def _write_downloads(app, exception) -> None:
 
 
 def setup(app):
-    """Sphinx's entry point: local links after references are resolved, downloads after the build."""
+    """Sphinx's entry point: generated tables as a page is read, local links after references are
+    resolved, downloads after the build."""
+    app.connect("source-read", _fill_tables)
     app.connect("doctree-resolved", _local_links)
     app.connect("build-finished", _write_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
