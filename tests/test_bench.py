@@ -7,7 +7,7 @@ import torch
 
 from lt_helpers.tools import bench
 
-ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|lt_helpers K=\d+(?: bf16| NCHW)?)\s+(?P<ms>[\d.]+)\s+"
+ROW = re.compile(r"^(?P<workload>.+?)\s{2,}(?P<method>reference|plain|lt_helpers K=\d+(?: bf16| NCHW)?)\s+(?P<ms>[\d.]+)\s+"
                  r"(?P<vs_ref>[\d.]+)x\s+(?P<vs_k1>[\d.]+)x\s+(?P<spread>\d+)%$")
 
 
@@ -30,7 +30,7 @@ def test_bench_table(capsys):
     assert bench.main(["--device", "cpu", "--steps", "40", "--repeats", "2", "--skip-chapter", "--skip-fashion"]) == 0
     out = capsys.readouterr().out
     rows = _rows(out)
-    methods = ["reference", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=32"]
+    methods = ["reference", "plain", "lt_helpers K=1", "lt_helpers K=8", "lt_helpers K=32"]
     assert [r["method"] for r in rows] == methods * 2, out
     for workload in ("LeNet-300-100, MNIST-shaped", "MLP 40-300-100-10, MNIST-1D"):
         _check_ratios(rows, workload)

@@ -6,6 +6,9 @@ with ``--conv``, the default on a GPU, also Conv-2 on CIFAR-shaped data):
 * ``reference``: a loop written the way common implementations are: a torchvision-style
   ``Dataset`` that converts every example (through PIL for images), a ``DataLoader``,
   ``nn.Linear`` layers, Adam, and the masks re-applied to the weights after every step.
+* ``plain``: :func:`lt_helpers.plain.train_masked`, the book's plain PyTorch loop (``torch.nn``,
+  ``torch.nn.utils.prune``, ``torch.optim.Adam``, batches indexed from the tensors), one
+  network on torch's default threads: beside ``K=1`` and ``K=8``, what the fast layer buys.
 * ``lt_helpers K=1``: :func:`lt_helpers.train.train` with one network.
 * ``lt_helpers K=8`` / ``K=32``: the same with 8 or 32 networks trained as one batched model.
 * Conv-2 has K=1, K=8 and ``K=8 NCHW`` rows (the images' default layout: what channels-last buys);
@@ -43,74 +46,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import iterative, masks, models, presets
-from ..data import MEAN_STD, Data, DatasetUnavailable, load, normalize
+from .. import iterative, masks, models, plain, presets
+from ..data import Data, DatasetUnavailable, load, normalize
 from ..hparams import Hyper
 from ..device import resolve_device
 from ..train import GROUPS, train
-
-
-class PerExampleDataset(torch.utils.data.Dataset):
-    """What common implementations do: keep raw arrays, convert each example on access
-    (images: uint8 ``[H, W]`` grey or ``[H, W, 3]`` colour, through PIL and torchvision)."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, images: bool):
-        from torchvision import transforms
-
-        self.x, self.y, self.images = x, y, images
-        stats = MEAN_STD["mnist" if x.ndim == 3 else "cifar10"]
-        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(*stats)])
-
-    def __len__(self):
-        return len(self.y)
-
-    def __getitem__(self, i):
-        if self.images:
-            from PIL import Image
-
-            return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
-        return torch.tensor(self.x[i], dtype=torch.float32), int(self.y[i])
-
-
-def reference_net(model: str, x: np.ndarray) -> nn.Sequential:
-    """The reference loop's network, in plain ``torch.nn``: LeNet-300-100 or Conv-2."""
-    if model == "conv2":  # colour images [N, H, W, 3]
-        side = x.shape[1]
-        return nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
-                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * (side // 2) ** 2, 256), nn.ReLU(),
-                             nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-    return nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(x.shape[1:])), 300), nn.ReLU(), nn.Linear(300, 100),
-                         nn.ReLU(), nn.Linear(100, 10))
-
-
-def reference_step_ms(x: np.ndarray, y: np.ndarray, images: bool, steps: int, device,
-                      model: str = "lenet_300_100") -> float:
-    """ms per training step of the reference loop (DataLoader + torch.nn + re-masking)."""
-    loader = torch.utils.data.DataLoader(PerExampleDataset(x, y, images), batch_size=60, shuffle=True,
-                                         drop_last=True)
-    net = reference_net(model, x).to(device)
-    layer_masks = [(m.weight, (torch.rand_like(m.weight) > 0.5).float()) for m in net
-                   if isinstance(m, (nn.Linear, nn.Conv2d))]
-    opt = torch.optim.Adam(net.parameters(), lr=1.2e-3)
-    done, start = -min(10, steps), None  # warm-up steps
-    while done < steps:
-        for xb, yb in loader:
-            if done == 0:
-                _sync(device)
-                start = time.perf_counter()
-            xb, yb = xb.to(device), yb.to(device)
-            loss = nn.functional.cross_entropy(net(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                for w, m in layer_masks:
-                    w.mul_(m)
-            done += 1
-            if done == steps:
-                break
-    _sync(device)
-    return 1e3 * (time.perf_counter() - start) / steps
+from .reference import reference_step_ms, sync
 
 
 def random_tickets(model: str, input_shape, copies: int, rates: dict) -> tuple[list[dict], list]:
@@ -131,15 +72,31 @@ def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", mod
     inits, ms = random_tickets(model, data.input_shape, copies, {"fc": 0.5, "conv": 0.5, "output": 0.25})
 
     def timed(iterations):
-        _sync(data.device)
+        sync(data.device)
         t = time.perf_counter()
         train(model, data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations, precision=precision),
               seeds=list(range(copies)), progress=False, channels_last=channels_last)
-        _sync(data.device)
+        sync(data.device)
         return time.perf_counter() - t
 
     timed(min(10, base))  # warm-up
     return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
+
+
+def plain_step_ms(data: Data, steps: int, base: int = 20) -> float:
+    """ms per training step of :func:`lt_helpers.plain.train_masked` (one LeNet): the difference of
+    a run of ``steps + base`` steps and one of ``base`` steps, as :func:`lt_step_ms` takes it."""
+    inits, ms = random_tickets("lenet_300_100", data.input_shape, 1, {"fc": 0.5, "output": 0.25})
+
+    def timed(iterations):
+        sync(data.device)
+        t = time.perf_counter()
+        plain.train_masked(data, inits[0], ms[0], Hyper(iterations=iterations, eval_every=10 * iterations), seed=0)
+        sync(data.device)
+        return time.perf_counter() - t
+
+    timed(min(10, base))  # warm-up
+    return 1e3 * (timed(steps + base) - timed(base)) / steps
 
 
 def matmul_peak_gflops(device, size: int = 1024, repeats: int = 5) -> float:
@@ -152,10 +109,10 @@ def matmul_peak_gflops(device, size: int = 1024, repeats: int = 5) -> float:
     try:
         best = float("inf")
         for _ in range(repeats + 1):  # the first warms up
-            _sync(device)
+            sync(device)
             t = time.perf_counter()
             a @ b
-            _sync(device)
+            sync(device)
             best = min(best, time.perf_counter() - t)
     finally:
         torch.set_num_threads(before)
@@ -190,10 +147,10 @@ def fashion_rows(device, iterations: int, repeats: int, copies: int = 10) -> lis
     times = {name: [] for name in settings}
     for _ in range(repeats):  # interleaved, best kept
         for name, hp in settings.items():
-            _sync(device)
+            sync(device)
             t = time.perf_counter()
             train("lenet_300_100", data, inits, ms, hp, seeds=list(range(copies)), progress=False)
-            _sync(device)
+            sync(device)
             times[name].append(time.perf_counter() - t)
     cores = min(copies, GROUPS) if torch.device(device).type == "cpu" else 1
     peak = matmul_peak_gflops(device) * cores
@@ -239,10 +196,10 @@ def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: in
         for _ in range(repeats):
             step, before = lt_step_ms(grey, copies, steps, model=model, base=2), torch.get_num_threads()
             torch.set_num_threads(1 if cpu else before)  # as in a group's process
-            _sync(device)
+            sync(device)
             t = time.perf_counter()
             evaluate(group, grey.x_test[:images], grey.y_test[:images])  # the groups evaluate side by side
-            _sync(device)
+            sync(device)
             torch.set_num_threads(before)
             eval_ms = 1e3 * (time.perf_counter() - t) / images / copies * per_step  # per network-step
             totals.append((step + eval_ms, step, eval_ms))
@@ -251,11 +208,6 @@ def conv_rows(device, repeats: int, copies: int = 4, steps: int = 12, images: in
         lines.append(f"{model:8s} {step:8.1f} {eval_ms:8.1f} {total:9.1f} {floor_ms:9.1f} {floor_ms / total:8.0%} "
                      f"{max(t[0] for t in totals) / total - 1:7.0%}")
     return lines
-
-
-def _sync(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
 
 
 def _mnist_shaped(n: int, device) -> tuple[np.ndarray, np.ndarray, Data]:
@@ -321,6 +273,8 @@ def main(argv=None) -> int:
         conv = model == "conv2"
         base = 2 if conv else 20  # the short run subtracted from each timing
         methods = {"reference": lambda: reference_step_ms(xs, ys, images, k1_steps, device, model)}
+        if not conv:
+            methods["plain"] = lambda: plain_step_ms(data, k1_steps, base)
         for k in ks:
             methods[f"lt_helpers K={k}"] = lambda k=k: lt_step_ms(data, k, k1_steps if k == 1 else k_steps,
                                                                   model=model, base=base)

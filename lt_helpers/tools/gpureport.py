@@ -34,7 +34,8 @@ import numpy as np
 import torch
 
 from .. import __version__, iterative, presets
-from .bench import lt_step_ms, random_tickets, reference_step_ms
+from .bench import lt_step_ms, random_tickets
+from .reference import reference_step_ms
 from ..data import Data, load, normalize
 from ..hparams import Hyper
 from ..device import resolve_device
