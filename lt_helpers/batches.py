@@ -28,6 +28,21 @@ class Batches:
         self.per_epoch = n // batch_size
         self.step = self.per_epoch
 
+    def state_dict(self) -> dict:
+        """Where the order stands (what a checkpoint keeps): each run's generator, this epoch's
+        order (and augmentation), the step within it."""
+        return {"gens": [g.get_state() for g in self.gens], "step": self.step,
+                **{k: getattr(self, k, None) for k in ("order", "shift", "flip")}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Go on from what :meth:`state_dict` gave."""
+        for g, s in zip(self.gens, state["gens"]):
+            g.set_state(s)
+        self.step = state["step"]
+        for k in ("order", "shift", "flip"):
+            if state[k] is not None:
+                setattr(self, k, state[k].to(self.device))
+
     def next(self):
         """``(index [runs, batch], shift [runs, batch, dims] or None, flip [runs, batch] or None)``."""
         if self.step == self.per_epoch:

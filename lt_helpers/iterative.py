@@ -20,12 +20,15 @@ Every random choice is derived from ``(seed, trial, round, condition)``, never f
 global state, so a run resumed from disk reproduces an uninterrupted one exactly. After
 each finished round the masks go to ``state.pt`` and the records to ``results.json``
 (each written to a temporary file and renamed), so a stopped run loses nothing
-finished and a rerun with the same ``out`` skips what is done.
+finished and a rerun with the same ``out`` skips what is done; a round in progress is saved
+every few minutes to ``out/partial/`` (:mod:`lt_helpers.checkpoint`), so a rerun goes on
+mid-round, bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import zlib
 from contextlib import nullcontext
@@ -148,19 +151,22 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
 
         first = 1 + max((r["round"] for r in results.runs), default=-1)
         for rnd in range(first, exp.rounds):
-            run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress)
+            run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress,
+                      checkpoint=out / "partial" if out is not None else None)
             results.config["provenance"]["wall_time_s"] = round(spent + time.perf_counter() - started, 3)
             if out is not None:
                 save(results, out, rnd)
+                shutil.rmtree(out / "partial", ignore_errors=True)  # the round is saved whole
         return results
 
 
 def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, max_copies: int = 32,
-              progress: bool | None = None) -> None:
+              progress: bool | None = None, checkpoint: Path | None = None) -> None:
     """One level of IMP for every trial, as ``results.config`` describes it: train the
     ticket (mask ``results.masks[(trial, rnd)]``, survivors reset to θ0) and each control
     at the same sparsity, all as one batched model; add a record per trained network to
-    ``results.runs``; prune each trained ticket to the next level's mask."""
+    ``results.runs``; prune each trained ticket to the next level's mask. With a ``checkpoint``
+    folder, the training saves its progress there and goes on from it (:mod:`lt_helpers.checkpoint`)."""
     exp = Experiment.from_config(results.config)
     model, seed = exp.model, exp.seed
     net = build(model, data.input_shape, data.num_classes)
@@ -175,11 +181,11 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
             jobs.append((t, cond, *REGISTRY[cond].make(start)))
     trained = []
     for start in range(0, len(jobs), max_copies):
-        chunk = jobs[start:start + max_copies]
+        chunk, saves = jobs[start:start + max_copies], checkpoint and checkpoint / f"round{rnd}-from{start}"
         trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], exp.hyper,
                          seeds=[data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk],
                          batched=batched, progress=progress, groups=exp.groups,
-                         snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None,
+                         snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None, checkpoint=saves,
                          desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
     rates = layer_rates(net, exp.rates)
     for (t, cond, start, mask), trained_net in zip(jobs, trained):

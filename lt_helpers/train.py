@@ -28,12 +28,15 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import checkpoint
 from .batches import Batches, augment
 from .data import Data
 from .errors import LTError
@@ -75,7 +78,7 @@ def progress_enabled(progress: bool | None) -> bool:
 def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp: Hyper,
           seeds: list[int], *, batched: bool = True, snapshot_at: int | None = None,
           progress: bool | None = None, desc: str = "training", groups: int = GROUPS,
-          channels_last: bool = True) -> list[Run]:
+          channels_last: bool = True, checkpoint: Path | None = None) -> list[Run]:
     """Train one network per entry of ``inits``/``masks``/``seeds``; see the module doc.
 
     On the CPU, batched networks are split into ``groups`` groups; each group is one
@@ -84,6 +87,8 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     well across groups (``results/speed-notes.md``; ``make bench`` measures it). Which networks share a group (and so how
     their floats round) depends on ``groups`` and the runs only, never on the machine's
     cores: the same seeds give the same results anywhere. On a GPU all train as one group.
+    With a ``checkpoint`` folder, each group saves its progress there as it trains and goes on
+    from it when called again with the same arguments (:mod:`lt_helpers.checkpoint`).
     """
     if not (len(inits) == len(masks) == len(seeds)):
         raise LTError(f"inits, masks and seeds must have one entry per run: got "
@@ -92,7 +97,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
         return [r for i in range(len(inits)) for r in
                 train(model_name, data, inits[i:i + 1], masks[i:i + 1], hp, seeds[i:i + 1],
                       snapshot_at=snapshot_at, progress=progress, desc=desc, groups=groups,
-                      channels_last=channels_last)]
+                      channels_last=channels_last, checkpoint=checkpoint and checkpoint / f"network{i}")]
     hp.check()
     K = len(inits)
     if groups < 1:
@@ -103,6 +108,7 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
     bar = tqdm(total=hp.iterations, desc=desc, disable=not progress_enabled(progress), leave=False)
     pick = lambda items, idx: [items[i] for i in idx]
     report = lambda it: bar.update(it - bar.n)
+    saves = [checkpoint / f"group{g}.pt" if checkpoint else None for g in range(n_groups)]
     # Each group seeds torch's global generator (dropout draws from it) from its runs' seeds;
     # the caller gets its own generator state back.
     with torch.random.fork_rng(devices=[torch.cuda.current_device()] if data.device.type == "cuda" else []):
@@ -111,12 +117,14 @@ def train(model_name: str, data: Data, inits: list[dict], masks: list[Mask], hp:
             if cpu:  # one thread, as in a group's process: a kernel's threads change its rounding
                 torch.set_num_threads(1)
             try:
-                runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report)
+                runs = _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report,
+                                    saves[0])
             finally:
                 torch.set_num_threads(before)
         else:
             jobs = [functools.partial(_train_batch, model_name, data, pick(inits, idx), pick(masks, idx), hp,
-                                      pick(seeds, idx), snapshot_at, channels_last) for idx in parts]
+                                      pick(seeds, idx), snapshot_at, channels_last, save=saves[g])
+                    for g, idx in enumerate(parts)]
             runs = [None] * K
             for idx, out in zip(parts, pool.run_jobs(jobs, report)):
                 for i, r in zip(idx, out):
@@ -145,9 +153,10 @@ def masked_step(model, opt, x, y, masked, batch_size: int, amp, scaler=None, lr:
     return loss
 
 
-def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report) -> list[Run]:
+def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channels_last, report,
+                 save: Path | None = None) -> list[Run]:
     """Train the networks as copies of one batched model (the loop itself); ``report(it)``,
-    if given, is called at every evaluation."""
+    if given, is called at every evaluation; ``save``: this group's checkpoint file."""
     K, device = len(inits), data.device
     if device.type == "cpu":
         # Flush denormal floats to zero in this thread: SGD with momentum and weight decay
@@ -184,9 +193,21 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
     best = _BestWeights(model, K)
     batches = Batches(len(data.y_train), hp.batch_size, seeds, device,
                        augment_dims=len(data.input_shape) - 1 if hp.augment else 0)
-    snapshot = None
+    snapshot, start = None, 0
+    if save is not None:
+        ident = checkpoint.identity(model_name, hp, seeds, inits, masks, snapshot_at=snapshot_at,
+                                    channels_last=channels_last)
+        saved, last_save = checkpoint.read(save, ident), time.monotonic()
+        if saved is not None:
+            start, snapshot = _restore(saved, model, opt, scaler, batches, best, record), saved["snapshot"]
 
-    for it in range(hp.iterations + 1):
+    for it in range(start, hp.iterations + 1):
+        if save is not None and it > start and it in eval_at and time.monotonic() - last_save >= checkpoint.EVERY_S:
+            checkpoint.write(save, ident, it, dict(
+                model=model.state_dict(), opt=opt.state_dict(), scaler=scaler and scaler.state_dict(),
+                batches=batches.state_dict(), best=best.state_dict(), record=record, snapshot=snapshot,
+                rng=torch.get_rng_state(), cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None))
+            last_save = time.monotonic()
         if it == snapshot_at:
             snapshot = [model.get_copy(k) for k in range(K)]
         if it in eval_at:
@@ -227,6 +248,21 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
                 final_test_acc=test_acc[k][-1], snapshot=snapshot[k] if snapshot else None) for k in range(K)]
 
 
+def _restore(saved: dict, model, opt, scaler, batches, best, record) -> int:
+    """Put a checkpoint's state back into the loop's objects; returns the iteration to go on from."""
+    model.load_state_dict(saved["model"])
+    opt.load_state_dict(saved["opt"])
+    if scaler is not None:
+        scaler.load_state_dict(saved["scaler"])
+    batches.load_state_dict(saved["batches"])
+    best.load_state_dict(saved["best"])
+    record.copy_(saved["record"])
+    torch.set_rng_state(saved["rng"])
+    if saved["cuda_rng"] is not None:
+        torch.cuda.set_rng_state(saved["cuda_rng"])
+    return int(saved["iteration"])
+
+
 class _BestWeights:
     """Each copy's weights at its lowest validation loss so far (the earliest, on ties: the
     early-stopping rule), kept on the device so that the test accuracy there can be
@@ -235,6 +271,15 @@ class _BestWeights:
     def __init__(self, model, copies: int):
         self.model, self.loss, self.at = model, [float("inf")] * copies, [0] * copies
         self.state = {}  # copy -> its state_dict slice at self.at[copy]
+
+    def state_dict(self) -> dict:
+        """The lowest losses so far, where, and the weights kept (what a checkpoint keeps)."""
+        return {"loss": self.loss, "at": self.at, "state": {str(k): v for k, v in self.state.items()}}
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Go on from what :meth:`state_dict` gave."""
+        self.loss, self.at = list(saved["loss"]), list(saved["at"])
+        self.state = {int(k): v for k, v in saved["state"].items()}
 
     def update(self, val_loss: torch.Tensor, e: int, keep: bool) -> None:
         """Evaluation ``e`` gave ``val_loss`` per copy; ``keep``: copy the weights of those

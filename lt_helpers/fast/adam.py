@@ -25,6 +25,19 @@ class Adam:
         for p in self.params:
             p.grad = None
 
+    def state_dict(self) -> dict:
+        """The moments, the step counts and the learning rate (what a checkpoint keeps)."""
+        return {"exp_avg": self.exp_avg, "exp_avg_sq": self.exp_avg_sq, "steps": self.steps,
+                "lr": self.param_groups[0]["lr"]}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Go on from what :meth:`state_dict` gave."""
+        for mine, saved in ((self.exp_avg, state["exp_avg"]), (self.exp_avg_sq, state["exp_avg_sq"]),
+                            (self.steps, state["steps"])):
+            for t, s in zip(mine, saved):
+                t.copy_(s)
+        self.param_groups[0]["lr"] = state["lr"]
+
     @torch.no_grad()  # as torch.optim's step: the update is not part of the graph
     def step(self) -> None:
         """One Adam update of every parameter at ``param_groups[0]['lr']``."""

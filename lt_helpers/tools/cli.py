@@ -5,8 +5,9 @@ Example::
     python -m lt_helpers imp --model lenet_300_100 --dataset mnist1d --preset quick \\
         --rounds 8 --trials 3 --controls random_reinit --out runs/lenet
 
-writes ``runs/lenet/results.json`` after every finished round; running the same command
-again resumes where it stopped. ``python -m lt_helpers models`` lists the models.
+writes ``runs/lenet/results.json`` after every finished round (and a round in progress to
+``runs/lenet/partial/`` every few minutes); running the same command again goes on where it
+stopped. ``python -m lt_helpers models`` lists the models.
 """
 
 from __future__ import annotations
@@ -161,5 +162,6 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished rounds are saved, rerun the same command to resume", file=sys.stderr)
+        print("interrupted; finished rounds are saved and a round in progress goes on from its last save "
+              "(a few minutes back): rerun the same command to resume", file=sys.stderr)
         return 130

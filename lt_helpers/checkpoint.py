@@ -1,0 +1,60 @@
+"""A round in progress, saved as it trains, so that a stopped run goes on mid-round.
+
+An IMP run saves after each finished round (:mod:`lt_helpers.store`), and a round of a large
+network on a CPU can take hours. While a round trains into an ``out`` folder, each group of
+batched networks also writes what its loop needs to go on (the weights, the optimizer's
+moments, the data order's generators and place, the dropout generator, the records so far, the
+weights kept for the early stop's test accuracy) to ``out/partial/``, at an evaluation, every
+:data:`EVERY_S` seconds. A rerun starts each group from its file and computes, bit for bit,
+what the uninterrupted run would have. A file written for other settings (another experiment,
+other seeds, masks or initial weights) or damaged is not used: the group starts the round over
+and says so on stderr. The folder is removed once the round is saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import torch
+
+from .files import atomic_write
+
+__all__ = ["EVERY_S", "identity", "write", "read"]
+
+EVERY_S = 300.0  # seconds between saves: a few minutes of training at most is lost
+
+
+def identity(model_name: str, hp, seeds: list[int], inits: list[dict], masks: list[dict], **more) -> str:
+    """A digest of everything that decides a group's training: the network, the
+    hyperparameters, each network's data seed, initial weights and mask, and ``more``."""
+    h = hashlib.sha256(repr((model_name, hp.to_dict(), [int(s) for s in seeds], sorted(more.items()))).encode())
+    for tensors in (*inits, *masks):
+        for name in sorted(tensors):
+            h.update(name.encode())
+            h.update(tensors[name].detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def write(path: Path, ident: str, iteration: int, state: dict) -> None:
+    """Save ``state``, the loop's state at the top of ``iteration``, to ``path`` (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: torch.save({"identity": ident, "iteration": iteration, **state}, p))
+
+
+def read(path: Path | None, ident: str) -> dict | None:
+    """The state saved at ``path`` for these settings, or None (nothing saved, other settings,
+    or a file that cannot be read: then the round starts over, said on stderr)."""
+    if path is None or not path.exists():
+        return None
+    try:
+        saved = torch.load(path, weights_only=True)
+    except Exception as err:  # a cut or foreign file: torch raises zip, pickle or EOF errors
+        print(f"lt_helpers: {path} cannot be read ({type(err).__name__}); this group starts its round over",
+              file=sys.stderr)
+        return None
+    if not isinstance(saved, dict) or saved.get("identity") != ident:
+        print(f"lt_helpers: {path} was saved for other settings; this group starts its round over", file=sys.stderr)
+        return None
+    return saved

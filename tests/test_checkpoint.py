@@ -1,0 +1,94 @@
+"""A round stopped midway goes on from its checkpoint (lt_helpers.checkpoint), bit for bit."""
+
+import pytest
+import torch
+
+from lt_helpers import checkpoint, iterative, train
+
+SETTINGS = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", rounds=2, trials=3,
+                controls=("random_reinit",), progress=False)
+
+
+def _stop_in_round_2_after(monkeypatch, steps: int) -> None:
+    """Make every group of round 2 fail after ``steps`` training steps (each forked group counts
+    its own), as a killed run would stop."""
+    armed, count = {"on": False}, [0]
+    real_train, real_step = iterative.train, train.masked_step
+
+    def train_and_arm(*args, **kwargs):
+        armed["on"] = kwargs.get("desc", "").startswith("round 2/")
+        return real_train(*args, **kwargs)
+
+    def step(*args, **kwargs):
+        if armed["on"]:
+            count[0] += 1
+            if count[0] > steps:
+                raise RuntimeError("stopped")
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(iterative, "train", train_and_arm)
+    monkeypatch.setattr(train, "masked_step", step)
+
+
+@pytest.mark.parametrize("groups", [2, 1])  # forked groups; one group in this process
+def test_a_round_stopped_midway_goes_on_from_its_checkpoint_bit_for_bit(mnist1d, tmp_path, monkeypatch, groups):
+    whole = iterative.run_imp(**SETTINGS, data=mnist1d, groups=groups)
+    monkeypatch.setattr(checkpoint, "EVERY_S", 0.0)  # save at every evaluation
+    with monkeypatch.context() as stop:
+        _stop_in_round_2_after(stop, 110)  # smoke: 150 steps, evaluations every 25
+        with pytest.raises(RuntimeError, match="stopped"):
+            iterative.run_imp(**SETTINGS, data=mnist1d, groups=groups, out=tmp_path)
+    saved = sorted((tmp_path / "partial").rglob("*.pt"))
+    assert [p.name for p in saved] == [f"group{g}.pt" for g in range(groups)]
+    at = sorted(torch.load(p, weights_only=True)["iteration"] for p in saved)
+    assert set(at) <= {50, 75, 100} and 100 in at  # the last evaluation before (a group stopped by its
+    # neighbour's failure may be an evaluation behind)
+    went_on = tmp_path / "went_on_from.txt"  # written by each group, forked or not
+    real = train._restore
+
+    def restore(*args):
+        it = real(*args)
+        with went_on.open("a") as f:  # closed here: a forked group ends without flushing
+            f.write(f"{it}\n")
+        return it
+
+    monkeypatch.setattr(train, "_restore", restore)
+    again = iterative.run_imp(**SETTINGS, data=mnist1d, groups=groups, out=tmp_path)
+    assert sorted(map(int, went_on.read_text().split())) == at  # round 2 went on from its checkpoints
+    assert again.runs == whole.runs  # every record, curves included, as if never stopped
+    assert not (tmp_path / "partial").exists()  # removed once the round is saved
+
+
+def test_a_checkpoint_of_other_settings_is_not_used(mnist1d, tmp_path, monkeypatch, capfd):
+    whole = iterative.run_imp(**SETTINGS, data=mnist1d)
+    monkeypatch.setattr(checkpoint, "EVERY_S", 0.0)
+    with monkeypatch.context() as stop:
+        _stop_in_round_2_after(stop, 60)
+        with pytest.raises(RuntimeError):
+            iterative.run_imp(**SETTINGS, data=mnist1d, out=tmp_path)
+    files = sorted((tmp_path / "partial").rglob("*.pt"))
+    state = torch.load(files[0], weights_only=True)
+    torch.save({**state, "identity": "another experiment"}, files[0])  # e.g. other masks
+    files[1].write_bytes(b"not a checkpoint")  # cut or foreign
+    capfd.readouterr()
+    again = iterative.run_imp(**SETTINGS, data=mnist1d, out=tmp_path)
+    err = capfd.readouterr().err
+    assert "was saved for other settings" in err and "cannot be read" in err and "starts its round over" in err
+    assert again.runs == whole.runs
+
+
+def test_the_identity_changes_with_anything_that_decides_the_training(mnist1d):
+    theta0 = iterative.initial_weights("lenet_300_100", mnist1d.input_shape, 0)
+    mask = {n: torch.ones(w.shape, dtype=torch.bool) for n, w in theta0.items() if n.endswith("weight")}
+    hp = train.Hyper(iterations=10)
+    base = checkpoint.identity("lenet_300_100", hp, [1], [theta0], [mask], snapshot_at=None)
+    other_mask = {**mask, "layers.0.weight": mask["layers.0.weight"].clone().fill_(False)}
+    other_init = {**theta0, "layers.2.bias": theta0["layers.2.bias"] + 1}
+    for changed in (checkpoint.identity("lenet_300_100", hp, [2], [theta0], [mask], snapshot_at=None),
+                    checkpoint.identity("lenet_300_100", train.Hyper(iterations=11), [1], [theta0], [mask],
+                                        snapshot_at=None),
+                    checkpoint.identity("lenet_300_100", hp, [1], [theta0], [other_mask], snapshot_at=None),
+                    checkpoint.identity("lenet_300_100", hp, [1], [other_init], [mask], snapshot_at=None),
+                    checkpoint.identity("lenet_300_100", hp, [1], [theta0], [mask], snapshot_at=5)):
+        assert changed != base
+    assert checkpoint.identity("lenet_300_100", hp, [1], [theta0], [mask], snapshot_at=None) == base
