@@ -50,6 +50,10 @@ def hold(out: Path):
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise ResultsError(f"{path} is {'a symbolic link' if path.is_symlink() else 'not a file'}, where "
                                "lt_helpers keeps its own file; it was left untouched: move it, or use another --out")
+    partial = out / "partial"  # a round in progress (lt_helpers.checkpoint): a folder of our own
+    if partial.is_symlink() or (partial.exists() and not partial.is_dir()):
+        raise ResultsError(f"{partial} is {'a symbolic link' if partial.is_symlink() else 'not a folder'}, where "
+                           "lt_helpers keeps a round in progress; it was left untouched: move it, or use another --out")
     with open(out / ".lock", "a") as lock:
         if fcntl is not None:
             try:

@@ -92,3 +92,19 @@ def test_the_identity_changes_with_anything_that_decides_the_training(mnist1d):
                     checkpoint.identity("lenet_300_100", hp, [1], [theta0], [mask], snapshot_at=5)):
         assert changed != base
     assert checkpoint.identity("lenet_300_100", hp, [1], [theta0], [mask], snapshot_at=None) == base
+
+
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_a_partial_that_is_not_our_folder_is_refused_before_anything_trains(mnist1d, tmp_path, kind):
+    from lt_helpers.errors import ResultsError
+
+    out, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    if kind == "link":
+        (out / "partial").symlink_to(elsewhere, target_is_directory=True)
+    else:
+        (out / "partial").write_text("someone's notes")
+    with pytest.raises(ResultsError, match="partial is (a symbolic link|not a folder).*left untouched"):
+        iterative.run_imp(**SETTINGS, data=mnist1d, out=out)
+    assert not (out / "results.json").exists() and not any(elsewhere.iterdir())
