@@ -35,7 +35,6 @@ from contextlib import nullcontext
 from numbers import Integral
 from pathlib import Path
 
-
 from . import __version__
 from .controls import REGISTRY, Start
 from .data import Data, load

@@ -45,15 +45,13 @@ def hold(out: Path):
         import fcntl
     except ImportError:  # Windows: no advisory locks; one writer per folder is then up to the user
         fcntl = None
-    for name in (".lock", "results.json", "state.pt"):  # the package's own files: never written through a link
+    # the package's own files, and its folder for a round in progress (lt_helpers.checkpoint): never
+    # written through a link, nor anything else in their place
+    for name, kind in ((".lock", "file"), ("results.json", "file"), ("state.pt", "file"), ("partial", "folder")):
         path = out / name
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise ResultsError(f"{path} is {'a symbolic link' if path.is_symlink() else 'not a file'}, where "
-                               "lt_helpers keeps its own file; it was left untouched: move it, or use another --out")
-    partial = out / "partial"  # a round in progress (lt_helpers.checkpoint): a folder of our own
-    if partial.is_symlink() or (partial.exists() and not partial.is_dir()):
-        raise ResultsError(f"{partial} is {'a symbolic link' if partial.is_symlink() else 'not a folder'}, where "
-                           "lt_helpers keeps a round in progress; it was left untouched: move it, or use another --out")
+        if path.is_symlink() or (path.exists() and not (path.is_file() if kind == "file" else path.is_dir())):
+            raise ResultsError(f"{path} is {'a symbolic link' if path.is_symlink() else f'not a {kind}'}, where "
+                               f"lt_helpers keeps its own {kind}; it was left untouched: move it, or use another --out")
     with open(out / ".lock", "a") as lock:
         if fcntl is not None:
             try:

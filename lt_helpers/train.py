@@ -49,8 +49,8 @@ from .optim import half_dtype, lr_factor, make_optimizer
 __all__ = ["train", "masked_step", "Run", "evaluate", "test_accuracy", "progress_enabled", "GROUPS"]
 
 # Batched networks are split into this many groups on a CPU, one process each, whatever the
-# machine: two fill a 2-core machine (the book's build machine, Colab's CPU); a run that asks for more keeps
-# more cores busy and records the number, so a rerun groups (and rounds) alike.
+# machine: two fill a 2-core machine (the book's build machine, Colab's CPU); a run that asks
+# for more keeps more cores busy and records the number, so a rerun groups (and rounds) alike.
 GROUPS = 2
 
 
@@ -203,10 +203,7 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
 
     for it in range(start, hp.iterations + 1):
         if save is not None and it > start and it in eval_at and time.monotonic() - last_save >= checkpoint.EVERY_S:
-            checkpoint.write(save, ident, it, dict(
-                model=model.state_dict(), opt=opt.state_dict(), scaler=scaler and scaler.state_dict(),
-                batches=batches.state_dict(), best=best.state_dict(), record=record, snapshot=snapshot,
-                rng=torch.get_rng_state(), cuda_rng=torch.cuda.get_rng_state() if device.type == "cuda" else None))
+            checkpoint.write(save, ident, it, _state(model, opt, scaler, batches, best, record, snapshot))
             last_save = time.monotonic()
         if it == snapshot_at:
             snapshot = [model.get_copy(k) for k in range(K)]
@@ -246,6 +243,13 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
                 curve={"iteration": evals, "val_loss": val_loss[k], "val_acc": val_acc[k], "test_acc": test_acc[k]},
                 early_stop_iteration=evals[stops[k]], early_stop_test_acc=test_acc[k][stops[k]],
                 final_test_acc=test_acc[k][-1], snapshot=snapshot[k] if snapshot else None) for k in range(K)]
+
+
+def _state(model, opt, scaler, batches, best, record, snapshot) -> dict:
+    """What the loop needs to go on (a checkpoint): every object's state, the records so far."""
+    return dict(model=model.state_dict(), opt=opt.state_dict(), scaler=scaler and scaler.state_dict(),
+                batches=batches.state_dict(), best=best.state_dict(), record=record, snapshot=snapshot,
+                rng=torch.get_rng_state(), cuda_rng=torch.cuda.get_rng_state() if record.is_cuda else None)
 
 
 def _restore(saved: dict, model, opt, scaler, batches, best, record) -> int:

@@ -70,29 +70,29 @@ def lt_step_ms(data: Data, copies: int, steps: int, precision: str = "auto", mod
     difference of a run of ``steps + base`` steps and one of ``base`` steps, so set-up and
     the two evaluations cancel."""
     inits, ms = random_tickets(model, data.input_shape, copies, {"fc": 0.5, "conv": 0.5, "output": 0.25})
-
-    def timed(iterations):
-        sync(data.device)
-        t = time.perf_counter()
-        train(model, data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations, precision=precision),
-              seeds=list(range(copies)), progress=False, channels_last=channels_last)
-        sync(data.device)
-        return time.perf_counter() - t
-
-    timed(min(10, base))  # warm-up
-    return 1e3 * (timed(steps + base) - timed(base)) / steps / copies
+    run = lambda iterations: train(model, data, inits, ms, Hyper(iterations=iterations, eval_every=10 * iterations,
+                                                                 precision=precision),
+                                   seeds=list(range(copies)), progress=False, channels_last=channels_last)
+    return _step_ms(run, data.device, steps, base) / copies
 
 
 def plain_step_ms(data: Data, steps: int, base: int = 20) -> float:
-    """ms per training step of :func:`lt_helpers.plain.train_masked` (one LeNet): the difference of
-    a run of ``steps + base`` steps and one of ``base`` steps, as :func:`lt_step_ms` takes it."""
+    """ms per training step of :func:`lt_helpers.plain.train_masked` (one LeNet), taken as
+    :func:`lt_step_ms` takes it."""
     inits, ms = random_tickets("lenet_300_100", data.input_shape, 1, {"fc": 0.5, "output": 0.25})
+    run = lambda iterations: plain.train_masked(data, inits[0], ms[0],
+                                                Hyper(iterations=iterations, eval_every=10 * iterations), seed=0)
+    return _step_ms(run, data.device, steps, base)
 
+
+def _step_ms(run, device, steps: int, base: int) -> float:
+    """ms per step of ``run(iterations)``: the difference of a run of ``steps + base`` steps and one
+    of ``base`` steps (after a warm-up), so set-up and the two evaluations cancel."""
     def timed(iterations):
-        sync(data.device)
+        sync(device)
         t = time.perf_counter()
-        plain.train_masked(data, inits[0], ms[0], Hyper(iterations=iterations, eval_every=10 * iterations), seed=0)
-        sync(data.device)
+        run(iterations)
+        sync(device)
         return time.perf_counter() - t
 
     timed(min(10, base))  # warm-up
