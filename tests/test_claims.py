@@ -6,7 +6,8 @@ import numpy as np
 
 import pytest
 
-from lt_helpers import claims, paper, stats, verdicts
+from lt_helpers import claims, lesson, paper, stats, verdicts
+from lt_helpers.errors import LTError
 from lt_helpers.full_runs import FULL_RUNS, full_run
 
 
@@ -677,3 +678,38 @@ def test_chapter_5_tests_the_papers_deep_network_claims_through_paper_py_rows_eq
     assert [r["claim"] for r in paper.deep.rows("resnet20")[1:4]] == [r["claim"] for r in short]
     assert set(leads) == set(paper.deep.SHORT_CLAIMED) and all(len(v) == runs["short"]["lr 0.1"].config["trials"]
                                                           for v in leads.values())
+
+
+def test_the_conv_story_says_each_claim_its_level_and_verdict_in_the_rows_order():
+    from lt_helpers import paper
+
+    rows = paper.conv.rows(full_run("conv2-mnist1d-full"), "conv2")
+    story = paper.conv.story({"MNIST-1D": rows})
+    first = story.split("\n\n")[0]
+    assert first.startswith("**MNIST-1D**: of the paper's 4 tests, ") and "95%" not in first
+    words = [verdicts.outcome(r["verdict"]) for r in rows]
+    assert [first.index(f"(*{w}*)", first.index(start)) > 0 for w, start in
+            zip(words, ("sooner", "early stopping", "end of training", "random reinit"))] == [True] * 4
+    levels = [r["this run"].split("at ", 1)[1].split("%")[0] for r in rows]
+    assert all(f"{level}%" in first for level in levels)
+    mixed = [rows[0], dict(rows[1], verdict="reproduced"), *rows[2:]]  # each verdict goes with its own claim
+    assert "at early stopping (*reproduced*)" in paper.conv.said(mixed)
+    assert story.endswith(lesson.LEGEND)
+
+
+def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
+    """LeNet against published MLPs, Conv-2 against published two-convolution CNNs; a network or data
+    set without one is a clear error that says which there are."""
+    from lt_helpers import baselines
+    from lt_helpers.results import Results
+
+    lenet = full_run("lenet_300_100-fashion_mnist-paper")
+    said = baselines.dense_against_published("Fashion-MNIST", lenet)
+    assert "dense LeNet" in said and "MLPClassifier" in said and "every trial is above that range" in said
+    conv = Results({**lenet.config, "model": "conv2"}, lenet.runs)  # the same numbers, read as a Conv-2 run
+    said = baselines.dense_against_published("Fashion-MNIST", conv)
+    assert "dense Conv-2" in said and "87.6–93.2%" in said and "every trial lies within that range" in said
+    assert baselines.published("conv2", "fashion_mnist").source.startswith("the data set's repository")
+    with pytest.raises(LTError, match="no published baseline for conv4 on fashion_mnist: there are .*conv2 on "
+                                      "fashion_mnist"):
+        baselines.published("conv4", "fashion_mnist")

@@ -3,10 +3,10 @@ its numbers, tested on a run."""
 
 from __future__ import annotations
 
-from .. import stats, verdicts
+from .. import lesson, stats, verdicts
 from ..models import NAMES
 
-__all__ = ["BEST", "rows"]
+__all__ = ["BEST", "rows", "said", "story"]
 
 # Conv-2/4/6 on CIFAR-10, their best levels: (speed-up, at %), (accuracy gain in points, at %)
 BEST = {"conv2": ((3.5, 8.8), (3.4, 4.6)), "conv4": ((3.5, 9.2), (3.5, 11.1)), "conv6": ((2.5, 15.1), (3.3, 26.4))}
@@ -55,3 +55,32 @@ def rows(res, model: str) -> list[dict]:
                      verdict=verdicts.verdict(t_acc, r_acc, "higher",
                                             at_end=(_ends(res, last, "ticket"), _ends(res, last, "random_reinit")))))
     return rows
+
+
+def _level(row: dict) -> str:
+    """The level a row of :func:`rows` was tested at, as its 'this run' cell writes it ('8.1%')."""
+    return row["this run"].split("at ", 1)[1].split("%")[0] + "%"
+
+
+def said(rows: list[dict]) -> str:
+    """The four claims of :func:`rows` (one network, one run) in words, each with the level it was
+    tested at and its verdict: 'that tickets reach … sooner than the dense network at 8.1%
+    (*reproduced*); …'."""
+    sooner, at_stop, at_end, reinit = rows
+    word = lambda r: f"*{verdicts.outcome(r['verdict'])}*"
+    return (f"that tickets reach minimum validation loss sooner than the dense network at {_level(sooner)} "
+            f"({word(sooner)}); that they are more accurate than it at {_level(at_stop)}, at early stopping "
+            f"({word(at_stop)}) and at the end of training ({word(at_end)}); that at the sparsest level, "
+            f"{_level(reinit)}, random reinitializations are less accurate than tickets ({word(reinit)})")
+
+
+def story(tables: dict[str, list[dict]]) -> str:
+    """What the full runs of one network show, in words, one paragraph per data set (``tables``
+    as for :func:`lt_helpers.claims.side_by_side`: a data set's name -> :func:`rows` on its run),
+    and the legend of the verdict words (the intervals: in the chapter's evidence)."""
+    out = []
+    for name, rows_ in tables.items():
+        words = [verdicts.outcome(r["verdict"]) for r in rows_]
+        counts = ", ".join(f"{words.count(w)} {w}" for w in verdicts.WORDS if words.count(w))
+        out.append(f"**{name}**: of the paper's {len(rows_)} tests, {counts}. Claim by claim: " + said(rows_) + ".")
+    return "\n\n".join(out) + "\n\n" + lesson.LEGEND
