@@ -29,7 +29,8 @@ def _decide(p: Paired, *bounds: float) -> str:
         "at this mean and spread, over 100 trials would decide"
 
 
-def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None) -> str:
+def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None,
+            effect_said: str | None = None) -> str:
     """The verdict on a claim of the paper about ``a`` against ``b``, tested on this run's values
     paired by trial, on one ladder (:data:`WORDS`):
 
@@ -49,7 +50,9 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     ``a - b``, where it gives one), ``'same'`` (within ``±margin``), ``'at least'`` (no lower
     than ``b - margin``) or ``'at most'`` (no higher than ``b + margin``). The last three need
     ``margin`` (:func:`margin_of`: the comparison's own scale), the same rule for every such claim.
-    Where every trial gave the same difference, the exact sign test decides the direction."""
+    Where every trial gave the same difference, the exact sign test decides the direction.
+    ``effect_said``: the paper's effect in the paper's own words where it reported it on another
+    scale (``"the paper's 3.5× (−714 iterations at this run's scale)"``)."""
     if claimed not in CLAIMED:
         raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
     if claimed in ("same", "at least", "at most") and margin is None:
@@ -64,7 +67,7 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     if p.n < 2:
         return "not testable: one trial"
     identical = f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
-    papers = None if effect is None else f"the paper's {signed(effect, 0 if abs(effect) >= 10 else 1)}"
+    papers = None if effect is None else effect_said or f"the paper's {signed(effect, 0 if abs(effect) >= 10 else 1)}"
     for side, flags in zip(("the claim is about", "they are compared with"), at_end or ()):
         flags = np.asarray(flags, dtype=bool)
         if flags.sum() * 2 > len(flags):

@@ -684,17 +684,39 @@ def test_the_conv_story_says_each_claim_its_level_and_verdict_in_the_rows_order(
     from lt_helpers import paper
 
     rows = paper.conv.rows(full_run("conv2-mnist1d-full"), "conv2")
-    story = paper.conv.story({"MNIST-1D": rows})
+    story = paper.conv.story({"Conv-2 on MNIST-1D": rows})
     first = story.split("\n\n")[0]
-    assert first.startswith("**MNIST-1D**: of the paper's 4 tests, ") and "95%" not in first
+    assert first.startswith("**Conv-2 on MNIST-1D** (4 claims tested: ") and "95%" not in first
     words = [verdicts.outcome(r["verdict"]) for r in rows]
-    assert [first.index(f"(*{w}*)", first.index(start)) > 0 for w, start in
-            zip(words, ("sooner", "early stopping", "end of training", "random reinit"))] == [True] * 4
+    claims_said = ("sooner than the dense network: *{}*", "*{}* at early stopping", "*{}* at the end of training",
+                   "random reinitializations: *{}*")
+    assert all(said.format(w) in first for said, w in zip(claims_said, words))
     levels = [r["this run"].split("at ", 1)[1].split("%")[0] for r in rows]
-    assert all(f"{level}%" in first for level in levels)
+    assert all(f"tested at {level}%" in first for level in levels) and [f"{r['level']:.1f}" for r in rows] == levels
+    assert "the paper: 3.5× sooner at 8.8%" in first and "the paper: +3.4 points at 4.6%" in first
     mixed = [rows[0], dict(rows[1], verdict="reproduced"), *rows[2:]]  # each verdict goes with its own claim
-    assert "at early stopping (*reproduced*)" in paper.conv.said(mixed)
+    assert "*reproduced* at early stopping" in paper.conv.said(mixed)
+    smaller = [dict(rows[0], verdict="reproduced, though smaller than the paper's 3.5×"), *rows[1:]]
+    assert "*reproduced*, though smaller than the paper's (tested at" in paper.conv.said(smaller)
     assert story.endswith(lesson.LEGEND)
+    assert paper.conv.tally([dict(r, verdict="contradicted: clearly the opposite") for r in rows]) == "all 4 contradicted"
+
+
+def test_conv_claims_say_how_many_networks_were_still_improving_so_runs_can_be_compared():
+    """verdicts.disagreements reads each row's ``capped``: two conv runs whose verdicts differ are
+    compared in words (without it, any difference raised a KeyError)."""
+    from lt_helpers import paper
+
+    run = full_run("conv2-mnist1d-full")
+    rows = paper.conv.rows(run, "conv2")
+    last = max(r["round"] for r in run.runs)
+    still = int(run.per_trial(last, "ticket", "early_stop_at_end").sum()
+                + run.per_trial(last, "random_reinit", "early_stop_at_end").sum())
+    assert rows[3]["capped"] == (still, 10) and all(r["capped"][1] == 10 for r in rows)
+    other = [dict(r, verdict="reproduced") for r in rows]
+    said = verdicts.disagreements({"A": rows, "B": other}, reference="B")
+    assert len(said) == sum(verdicts.outcome(r["verdict"]) != "reproduced" for r in rows)
+    assert "the paper's 3.5× (" in rows[0]["verdict"] and "iterations at this run's scale)" in rows[0]["verdict"]
 
 
 def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
@@ -709,6 +731,10 @@ def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
     conv = Results({**lenet.config, "model": "conv2"}, lenet.runs)  # the same numbers, read as a Conv-2 run
     said = baselines.dense_against_published("Fashion-MNIST", conv)
     assert "dense Conv-2" in said and "87.6–93.2%" in said and "every trial lies within that range" in said
+    low = full_run("lenet_300_100-mnist1d-paper")  # about 60%: read as a Conv-2 on Fashion-MNIST, far below
+    said = baselines.dense_against_published("X", Results({**low.config, "model": "conv2", "dataset": "fashion_mnist"},
+                                                          low.runs))
+    assert "every trial is below that range: by those standards this dense network is undertrained" in said
     assert baselines.published("conv2", "fashion_mnist").source.startswith("the data set's repository")
     with pytest.raises(LTError, match="no published baseline for conv4 on fashion_mnist: there are .*conv2 on "
                                       "fashion_mnist"):

@@ -1,12 +1,12 @@
 """The paper's claims about Conv-2, Conv-4 and Conv-6 on CIFAR-10 (Section 3, Figure 5), with
-its numbers, tested on a run."""
+its numbers, tested on a run, and said in words."""
 
 from __future__ import annotations
 
 from .. import lesson, stats, verdicts
 from ..models import NAMES
 
-__all__ = ["BEST", "rows", "said", "story"]
+__all__ = ["BEST", "rows", "tally", "said", "story"]
 
 # Conv-2/4/6 on CIFAR-10, their best levels: (speed-up, at %), (accuracy gain in points, at %)
 BEST = {"conv2": ((3.5, 8.8), (3.4, 4.6)), "conv4": ((3.5, 9.2), (3.5, 11.1)), "conv6": ((2.5, 15.1), (3.3, 26.4))}
@@ -17,70 +17,89 @@ def _ends(res, rnd: int, cond: str):
     return res.per_trial(rnd, cond, "early_stop_at_end")
 
 
+def _capped(*ends) -> tuple[int, int]:
+    """How many of the networks compared were still improving at their end, of how many."""
+    return int(sum(e.sum() for e in ends)), int(sum(len(e) for e in ends))
+
+
 def rows(res, model: str) -> list[dict]:
     """The paper's claims about Conv-2/4/6 (Section 3, Figure 5) tested on ``res``, a run with
     tickets and ``random_reinit`` networks, paired by trial: tickets sooner than the dense network
     at the level nearest the paper's best speed-up (held to its ratio on this run's scale), more
     accurate at the level nearest its best gain (at early stop, and at the end of training), and
-    more accurate than their reinitializations at the sparsest level."""
+    more accurate than their reinitializations at the sparsest level. Each row also holds
+    ``level`` (the percent of weights it was tested at) and ``capped`` (how many of the networks
+    compared were still improving at their end, of how many)."""
     (speed, speed_at), (gain, gain_at) = BEST[model]
     name, means = NAMES[model], res.means()
     last = max(r["round"] for r in res.runs if r["condition"] == "random_reinit")
     dense_stop = res.per_trial(0, "ticket", "early_stop_iteration")
     s, g = res.level_nearest(speed_at), res.level_nearest(gain_at)
-    pct = lambda rnd: means.loc[(rnd, "ticket")].percent_remaining
+    pct = lambda rnd: float(means.loc[(rnd, "ticket")].percent_remaining)
     stop_s = res.per_trial(s, "ticket", "early_stop_iteration")
-    capped = bool(_ends(res, s, "ticket").any())
+    ends_s, ends_0 = _ends(res, s, "ticket"), _ends(res, 0, "ticket")
+    effect = -(1 - 1 / speed) * dense_stop.mean()  # the paper's ratio, at this run's scale
     rows = [dict(claim=f"{name}: tickets reach minimum validation loss sooner than the dense network",
                  paper=f"{speed}× sooner at {speed_at}%",
                  **{"this run": f"dense ÷ ticket {dense_stop.mean() / stop_s.mean():.2f}× at {pct(s):.1f}% (above 1: "
-                                f"the ticket is sooner) ({'at most, some tickets still improving; ' if capped else ''}"
+                                f"the ticket is sooner) ({'at most, some tickets still improving; ' if ends_s.any() else ''}"
                                 f"difference {stats.brief(stop_s, dense_stop, 'iterations', 0)})"},
-                 verdict=verdicts.verdict(stop_s, dense_stop, "lower", at_end=(_ends(res, s, "ticket"), _ends(res, 0, "ticket")),
-                                        effect=-(1 - 1 / speed) * dense_stop.mean()))]  # the paper's ratio, here
+                 verdict=verdicts.verdict(stop_s, dense_stop, "lower", at_end=(ends_s, ends_0), effect=effect,
+                                          effect_said=f"the paper's {speed}× ({stats.signed(effect, 0)} "
+                                                      "iterations at this run's scale)"),
+                 level=pct(s), capped=_capped(ends_s, ends_0))]
     for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
         acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
+        ends_g = _ends(res, g, "ticket")
         rows.append(dict(claim=f"{name}: tickets are more accurate than the dense network ({when})",
                          paper=f"+{gain} points at {gain_at}%" if key == "early_stop_test_acc" else
                          "not reported (the same claim, tested at the end of training)",
                          **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
-                         verdict=verdicts.verdict(acc_g, dense_k, "higher",
-                                                at_end=(_ends(res, g, "ticket"), _ends(res, 0, "ticket")),
-                                                effect=gain if key == "early_stop_test_acc" else None)))
+                         verdict=verdicts.verdict(acc_g, dense_k, "higher", at_end=(ends_g, ends_0),
+                                                  effect=gain if key == "early_stop_test_acc" else None),
+                         level=pct(g), capped=_capped(ends_g, ends_0)))
     t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
     r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
+    ends_t, ends_r = _ends(res, last, "ticket"), _ends(res, last, "random_reinit")
     rows.append(dict(claim=f"{name}: at the sparsest level, random reinitializations are less accurate than tickets",
                      paper="reinitialized networks fall behind as pruning proceeds",
                      **{"this run": f"at {pct(last):.1f}%: ticket − reinit {stats.brief(t_acc, r_acc)}"},
-                     verdict=verdicts.verdict(t_acc, r_acc, "higher",
-                                            at_end=(_ends(res, last, "ticket"), _ends(res, last, "random_reinit")))))
+                     verdict=verdicts.verdict(t_acc, r_acc, "higher", at_end=(ends_t, ends_r)),
+                     level=pct(last), capped=_capped(ends_t, ends_r)))
     return rows
 
 
-def _level(row: dict) -> str:
-    """The level a row of :func:`rows` was tested at, as its 'this run' cell writes it ('8.1%')."""
-    return row["this run"].split("at ", 1)[1].split("%")[0] + "%"
+def tally(rows: list[dict]) -> str:
+    """How the claims of ``rows`` came out: '1 reproduced, 2 contradicted, 1 not testable', or
+    'all 4 contradicted'."""
+    words = [verdicts.outcome(r["verdict"]) for r in rows]
+    if len(set(words)) == 1:
+        return f"all {len(words)} {words[0]}"
+    return ", ".join(f"{words.count(w)} {w}" for w in verdicts.WORDS if words.count(w))
+
+
+def _word(row: dict) -> str:
+    """A row's verdict as the summary says it: its rung, and 'though smaller than the paper's'
+    where the run reproduced less than the paper's effect."""
+    return f"*{verdicts.outcome(row['verdict'])}*" + (", though smaller than the paper's"
+                                                     if row["verdict"].startswith("reproduced, though smaller") else "")
 
 
 def said(rows: list[dict]) -> str:
-    """The four claims of :func:`rows` (one network, one run) in words, each with the level it was
-    tested at and its verdict: 'that tickets reach … sooner than the dense network at 8.1%
-    (*reproduced*); …'."""
+    """The four claims of :func:`rows` (one network, one run) in words: each claim, its verdict,
+    the level it was tested at and the paper's number beside it."""
     sooner, at_stop, at_end, reinit = rows
-    word = lambda r: f"*{verdicts.outcome(r['verdict'])}*"
-    return (f"that tickets reach minimum validation loss sooner than the dense network at {_level(sooner)} "
-            f"({word(sooner)}); that they are more accurate than it at {_level(at_stop)}, at early stopping "
-            f"({word(at_stop)}) and at the end of training ({word(at_end)}); that at the sparsest level, "
-            f"{_level(reinit)}, random reinitializations are less accurate than tickets ({word(reinit)})")
+    at = lambda r: f"tested at {r['level']:.1f}%"
+    return (f"Tickets reach minimum validation loss sooner than the dense network: {_word(sooner)} "
+            f"({at(sooner)}; the paper: {sooner['paper']}). Tickets are more accurate than the dense network: "
+            f"{_word(at_stop)} at early stopping, {_word(at_end)} at the end of training ({at(at_stop)}; the "
+            f"paper: {at_stop['paper']}, at early stopping). At the sparsest level, tickets are more accurate than "
+            f"their random reinitializations: {_word(reinit)} ({at(reinit)}; the paper: {reinit['paper']}).")
 
 
 def story(tables: dict[str, list[dict]]) -> str:
-    """What the full runs of one network show, in words, one paragraph per data set (``tables``
-    as for :func:`lt_helpers.claims.side_by_side`: a data set's name -> :func:`rows` on its run),
-    and the legend of the verdict words (the intervals: in the chapter's evidence)."""
-    out = []
-    for name, rows_ in tables.items():
-        words = [verdicts.outcome(r["verdict"]) for r in rows_]
-        counts = ", ".join(f"{words.count(w)} {w}" for w in verdicts.WORDS if words.count(w))
-        out.append(f"**{name}**: of the paper's {len(rows_)} tests, {counts}. Claim by claim: " + said(rows_) + ".")
+    """What the full runs show, in words, one paragraph per run (``tables`` as for
+    :func:`lt_helpers.claims.side_by_side`: a run's name -> :func:`rows` on it), then the legend
+    of the verdict words (the intervals: in the chapter's evidence)."""
+    out = [f"**{name}** ({len(rows_)} claims tested: {tally(rows_)}). {said(rows_)}" for name, rows_ in tables.items()]
     return "\n\n".join(out) + "\n\n" + lesson.LEGEND
