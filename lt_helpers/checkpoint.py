@@ -4,9 +4,10 @@ An IMP run saves after each finished round (:mod:`lt_helpers.store`), and a roun
 network on a CPU can take hours. While a round trains into an ``out`` folder, each group of
 batched networks also writes what its loop needs to go on (the weights, the optimizer's
 moments, the data order's generators and place, the dropout generator, the records so far, the
-weights kept for the early stop's test accuracy) to ``out/partial/``, at an evaluation, every
-:data:`EVERY_S` seconds. A rerun starts each group from its file and computes, bit for bit,
-what the uninterrupted run would have. A file written for other settings (another experiment,
+weights kept for the early stop's test accuracy, and how long it has trained in this round)
+to ``out/partial/``, at an evaluation, every :data:`EVERY_S` seconds. A rerun starts each
+group from its file and computes, bit for bit, what the uninterrupted run would have, and
+counts the round's time before the stop in its wall time (:func:`seconds`). A file written for other settings (another experiment,
 other seeds, masks or initial weights) or damaged is not used: the group starts the round over
 and says so on stderr. The folder is removed once the round is saved.
 """
@@ -21,7 +22,7 @@ import torch
 
 from .files import atomic_write
 
-__all__ = ["EVERY_S", "identity", "write", "read"]
+__all__ = ["EVERY_S", "identity", "write", "read", "seconds"]
 
 EVERY_S = 300.0  # seconds between saves: a few minutes of training at most is lost
 
@@ -37,10 +38,26 @@ def identity(model_name: str, hp, seeds: list[int], inits: list[dict], masks: li
     return h.hexdigest()
 
 
-def write(path: Path, ident: str, iteration: int, state: dict) -> None:
-    """Save ``state``, the loop's state at the top of ``iteration``, to ``path`` (atomically)."""
+def write(path: Path, ident: str, iteration: int, state: dict, seconds: float = 0.0) -> None:
+    """Save ``state``, the loop's state at the top of ``iteration``, to ``path`` (atomically), with
+    the ``seconds`` this group has trained in this round so far (stops included: its wall clock)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda p: torch.save({"identity": ident, "iteration": iteration, **state}, p))
+    atomic_write(path, lambda p: torch.save({"identity": ident, "iteration": iteration, "seconds": float(seconds),
+                                             **state}, p))
+
+
+def seconds(folder: Path) -> float:
+    """How long the round in progress under ``folder`` (``out/partial``) had trained when it was
+    stopped: the most any of its groups had (they train side by side), 0 where nothing is saved.
+    A resumed run adds it to its wall time, which would otherwise leave it out; a file that cannot
+    be read counts nothing."""
+    found = [0.0]
+    for path in sorted(folder.glob("*/group*.pt")) if folder.is_dir() else []:
+        try:
+            found.append(float(torch.load(path, weights_only=True, mmap=True).get("seconds", 0.0)))
+        except Exception:  # a damaged file: its group says so, and starts its round over
+            continue
+    return max(found)
 
 
 def read(path: Path | None, ident: str) -> dict | None:

@@ -35,7 +35,7 @@ from contextlib import nullcontext
 from numbers import Integral
 from pathlib import Path
 
-from . import __version__
+from . import __version__, checkpoint
 from .controls import REGISTRY, Start
 from .data import Data, load
 from .device import check_precision, provenance, resolve_device
@@ -140,6 +140,8 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
         if out is not None and (out / "results.json").exists():
             resume(results, out)
             spent = results.config["provenance"]["wall_time_s"]
+        if out is not None:  # and the round in progress, as far as it was saved before a stop
+            spent += checkpoint.seconds(out / "partial")
         started = time.perf_counter()
 
         net = build(exp.model, data.input_shape, data.num_classes)

@@ -198,12 +198,14 @@ def _train_batch(model_name, data, inits, masks, hp, seeds, snapshot_at, channel
         ident = checkpoint.identity(model_name, hp, seeds, inits, masks, snapshot_at=snapshot_at,
                                     channels_last=channels_last)
         saved, last_save = checkpoint.read(save, ident), time.monotonic()
+        clock = last_save - (saved or {}).get("seconds", 0.0)  # the round's time, from before a stop too
         if saved is not None:
             start, snapshot = _restore(saved, model, opt, scaler, batches, best, record), saved["snapshot"]
 
     for it in range(start, hp.iterations + 1):
         if save is not None and it > start and it in eval_at and time.monotonic() - last_save >= checkpoint.EVERY_S:
-            checkpoint.write(save, ident, it, _state(model, opt, scaler, batches, best, record, snapshot))
+            checkpoint.write(save, ident, it, _state(model, opt, scaler, batches, best, record, snapshot),
+                             time.monotonic() - clock)
             last_save = time.monotonic()
         if it == snapshot_at:
             snapshot = [model.get_copy(k) for k in range(K)]

@@ -108,3 +108,24 @@ def test_a_partial_that_is_not_our_folder_is_refused_before_anything_trains(mnis
     with pytest.raises(ResultsError, match="partial is (a symbolic link|not a folder).*left untouched"):
         iterative.run_imp(**SETTINGS, data=mnist1d, out=out)
     assert not (out / "results.json").exists() and not any(elsewhere.iterdir())
+
+
+def test_a_resumed_run_counts_the_time_its_round_in_progress_had_trained(mnist1d, tmp_path, monkeypatch):
+    """The wall time of a run resumed mid-round includes what its checkpoints had trained before the
+    stop (the most of its groups'), which a new process would otherwise not know of."""
+    monkeypatch.setattr(checkpoint, "EVERY_S", 0.0)
+    with monkeypatch.context() as stop:
+        _stop_in_round_2_after(stop, 110)
+        with pytest.raises(RuntimeError, match="stopped"):
+            iterative.run_imp(**SETTINGS, data=mnist1d, groups=2, out=tmp_path)
+    import json
+
+    before = json.loads((tmp_path / "results.json").read_text())["config"]["provenance"]["wall_time_s"]
+    trained = [torch.load(p, weights_only=True)["seconds"] for p in (tmp_path / "partial").rglob("*.pt")]
+    assert len(trained) == 2 and all(s > 0 for s in trained) and checkpoint.seconds(tmp_path / "partial") == max(trained)
+    for p in (tmp_path / "partial").rglob("*.pt"):  # as if each group had trained a day before the stop
+        saved = torch.load(p, weights_only=True)
+        torch.save({**saved, "seconds": 86400.0}, p)
+    again = iterative.run_imp(**SETTINGS, data=mnist1d, groups=2, out=tmp_path)
+    assert again.config["provenance"]["wall_time_s"] >= before + 86400.0
+    assert checkpoint.seconds(tmp_path / "partial") == 0.0  # the folder is gone with the saved round
