@@ -80,3 +80,14 @@ def dense_against_published(name: str, run) -> str:
     return (f"* **{name}**: the dense {network} of the full run reaches {end.mean():.1f}% test accuracy at the end "
             f"of training (trials {end.min():.1f}–{end.max():.1f}%; {stop.mean():.1f}% at early stopping); "
             f"{base.source} {base.text}: {side}.")
+
+
+def in_brief(run) -> str:
+    """One sentence for a chapter's main text: ``run``'s dense network at the end of training
+    beside the published range for its kind (:func:`dense_against_published` says more)."""
+    end = 100 * run.frame().query("round == 0").final_test_acc
+    model, base = run.config["model"], published(run.config["model"], run.config["dataset"])
+    network = "LeNet" if model == "lenet_300_100" else NAMES[model]
+    kind = "MLPs" if base in PUBLISHED_MLP.values() else "two-convolution networks"
+    return (f"The dense {network} reaches {end.mean():.1f}% test accuracy at the end of training (trials "
+            f"{end.min():.1f}–{end.max():.1f}%); published {kind} on this data set reach {base.low:.1f}–{base.high:.1f}%.")

@@ -735,6 +735,9 @@ def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
     said = baselines.dense_against_published("X", Results({**low.config, "model": "conv2", "dataset": "fashion_mnist"},
                                                           low.runs))
     assert "every trial is below that range: by those standards this dense network is undertrained" in said
+    assert baselines.in_brief(conv).startswith("The dense Conv-2 reaches 88.8% test accuracy at the end of training")
+    assert baselines.in_brief(conv).endswith("published two-convolution networks on this data set reach 87.6–93.2%.")
+    assert "published MLPs on this data set reach 84.0–87.1%" in baselines.in_brief(lenet)
     assert baselines.published("conv2", "fashion_mnist").source.startswith("the data set's repository")
     with pytest.raises(LTError, match="no published baseline for conv4 on fashion_mnist: there are .*conv2 on "
                                       "fashion_mnist"):
