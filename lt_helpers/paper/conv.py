@@ -26,13 +26,20 @@ def rows(res, model: str) -> list[dict]:
     """The paper's claims about Conv-2/4/6 (Section 3, Figure 5) tested on ``res``, a run with
     tickets and ``random_reinit`` networks, paired by trial: tickets sooner than the dense network
     at the level nearest the paper's best speed-up (held to its ratio on this run's scale), more
-    accurate at the level nearest its best gain (at early stop, and at the end of training), and
-    more accurate than their reinitializations at the sparsest level. Each row also holds
+    accurate at the level nearest its best gain (at early stop, and at the end of training; held
+    to the paper's +points only on CIFAR-10, whose points they are), and more accurate than their
+    reinitializations at the sparsest level (which must have them). Each row also holds
     ``level`` (the percent of weights it was tested at) and ``capped`` (how many of the networks
     compared were still improving at their end, of how many)."""
     (speed, speed_at), (gain, gain_at) = BEST[model]
     name, means = NAMES[model], res.means()
+    # the paper's gain is in CIFAR-10's points, which do not carry over to a data set with another ceiling (a
+    # ratio of iterations does): elsewhere the accuracy claims are held to their direction only
+    on_cifar = res.config.get("dataset") == "cifar10"
     last = max(r["round"] for r in res.runs if r["condition"] == "random_reinit")
+    if last != max(r["round"] for r in res.runs):
+        raise ValueError(f"the sparsest level of this run has no random reinitializations (they stop at round {last}): "
+                         "the claim about the sparsest level cannot be tested on it")
     dense_stop = res.per_trial(0, "ticket", "early_stop_iteration")
     s, g = res.level_nearest(speed_at), res.level_nearest(gain_at)
     pct = lambda rnd: float(means.loc[(rnd, "ticket")].percent_remaining)
@@ -56,7 +63,7 @@ def rows(res, model: str) -> list[dict]:
                          "not reported (the same claim, tested at the end of training)",
                          **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
                          verdict=verdicts.verdict(acc_g, dense_k, "higher", at_end=(ends_g, ends_0),
-                                                  effect=gain if key == "early_stop_test_acc" else None),
+                                                  effect=gain if key == "early_stop_test_acc" and on_cifar else None),
                          level=pct(g), capped=_capped(ends_g, ends_0)))
     t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
     r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
@@ -70,7 +77,7 @@ def rows(res, model: str) -> list[dict]:
 
 
 def tally(rows: list[dict]) -> str:
-    """How the claims of ``rows`` came out: '1 reproduced, 2 contradicted, 1 not testable', or
+    """How the tests of ``rows`` came out: '1 reproduced, 2 contradicted, 1 not testable', or
     'all 4 contradicted'."""
     words = [verdicts.outcome(r["verdict"]) for r in rows]
     if len(set(words)) == 1:
@@ -86,20 +93,20 @@ def _word(row: dict) -> str:
 
 
 def said(rows: list[dict]) -> str:
-    """The four claims of :func:`rows` (one network, one run) in words: each claim, its verdict,
-    the level it was tested at and the paper's number beside it."""
+    """The paper's three claims in the four tests of :func:`rows` (one network, one run), in
+    words: each at the level it was tested at, its verdict, and the paper's number beside it."""
     sooner, at_stop, at_end, reinit = rows
-    at = lambda r: f"tested at {r['level']:.1f}%"
-    return (f"Tickets reach minimum validation loss sooner than the dense network: {_word(sooner)} "
-            f"({at(sooner)}; the paper: {sooner['paper']}). Tickets are more accurate than the dense network: "
-            f"{_word(at_stop)} at early stopping, {_word(at_end)} at the end of training ({at(at_stop)}; the "
-            f"paper: {at_stop['paper']}, at early stopping). At the sparsest level, tickets are more accurate than "
-            f"their random reinitializations: {_word(reinit)} ({at(reinit)}; the paper: {reinit['paper']}).")
+    at = lambda r: f"At {r['level']:.1f}% of the weights"
+    return (f"{at(sooner)}, tickets reach minimum validation loss sooner than the dense network: {_word(sooner)} "
+            f"(the paper: {sooner['paper']}). {at(at_stop)}, tickets are more accurate than the dense network: "
+            f"{_word(at_stop)} at early stopping, {_word(at_end)} at the end of training (the paper: "
+            f"{at_stop['paper']}, at early stopping). At the sparsest level, {reinit['level']:.1f}%, tickets are more "
+            f"accurate than their random reinitializations: {_word(reinit)} (the paper: {reinit['paper']}).")
 
 
 def story(tables: dict[str, list[dict]]) -> str:
     """What the full runs show, in words, one paragraph per run (``tables`` as for
     :func:`lt_helpers.claims.side_by_side`: a run's name -> :func:`rows` on it), then the legend
     of the verdict words (the intervals: in the chapter's evidence)."""
-    out = [f"**{name}** ({len(rows_)} claims tested: {tally(rows_)}). {said(rows_)}" for name, rows_ in tables.items()]
+    out = [f"**{name}** ({len(rows_)} tests: {tally(rows_)}). {said(rows_)}" for name, rows_ in tables.items()]
     return "\n\n".join(out) + "\n\n" + lesson.LEGEND
