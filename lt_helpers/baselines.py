@@ -50,6 +50,7 @@ PUBLISHED_CNN = {
 
 # the baselines by network: the paper's LeNet is an MLP, its Conv-2 a two-layer CNN
 PUBLISHED = {"lenet_300_100": PUBLISHED_MLP, "conv2": PUBLISHED_CNN}
+KIND = {"lenet_300_100": "MLPs", "conv2": "two-convolution networks"}  # what each table holds, in words
 
 
 def published(model: str, dataset: str) -> Baseline:
@@ -62,21 +63,26 @@ def published(model: str, dataset: str) -> Baseline:
     return found
 
 
+def _dense(run):
+    """``run``'s network in words, its dense networks' test accuracies (%) at early stopping and at
+    the end of training, and the published baseline they are held against."""
+    dense, model = run.frame().query("round == 0"), run.config["model"]
+    network = "LeNet" if model == "lenet_300_100" else NAMES[model]
+    return (network, 100 * dense.early_stop_test_acc, 100 * dense.final_test_acc,
+            published(model, run.config["dataset"]))
+
+
 def dense_against_published(name: str, run) -> str:
     """A bullet for the evidence: ``run``'s dense networks (its round 0) beside the published
     baseline for its network and data set, both at the end of training (what the baselines
     report)."""
-    dense = run.frame().query("round == 0")
-    stop, end = 100 * dense.early_stop_test_acc, 100 * dense.final_test_acc
-    model = run.config["model"]
-    base = published(model, run.config["dataset"])
+    network, stop, end, base = _dense(run)
     what = "range" if base.low != base.high else "number"
     side = (f"every trial is above that {what}" if end.min() > base.high else
             f"every trial is below that {what}: by those standards this dense network is undertrained, so read "
             "its tickets' gains against it, not against the best published accuracy" if end.max() < base.low else
             f"every trial lies within that {what}" if base.low <= end.min() and end.max() <= base.high else
             f"the trials overlap that {what}")
-    network = "LeNet" if model == "lenet_300_100" else NAMES[model]
     return (f"* **{name}**: the dense {network} of the full run reaches {end.mean():.1f}% test accuracy at the end "
             f"of training (trials {end.min():.1f}–{end.max():.1f}%; {stop.mean():.1f}% at early stopping); "
             f"{base.source} {base.text}: {side}.")
@@ -85,9 +91,7 @@ def dense_against_published(name: str, run) -> str:
 def in_brief(run) -> str:
     """One sentence for a chapter's main text: ``run``'s dense network at the end of training
     beside the published range for its kind (:func:`dense_against_published` says more)."""
-    end = 100 * run.frame().query("round == 0").final_test_acc
-    model, base = run.config["model"], published(run.config["model"], run.config["dataset"])
-    network = "LeNet" if model == "lenet_300_100" else NAMES[model]
-    kind = "MLPs" if base in PUBLISHED_MLP.values() else "two-convolution networks"
+    network, _, end, base = _dense(run)
     return (f"The dense {network} reaches {end.mean():.1f}% test accuracy at the end of training (trials "
-            f"{end.min():.1f}–{end.max():.1f}%); published {kind} on this data set reach {base.low:.1f}–{base.high:.1f}%.")
+            f"{end.min():.1f}–{end.max():.1f}%); published {KIND[run.config['model']]} on this data set reach "
+            f"{base.low:.1f}–{base.high:.1f}%.")

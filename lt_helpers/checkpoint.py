@@ -7,9 +7,10 @@ moments, the data order's generators and place, the dropout generator, the recor
 weights kept for the early stop's test accuracy, and how long it has trained in this round)
 to ``out/partial/``, at an evaluation, every :data:`EVERY_S` seconds. A rerun starts each
 group from its file and computes, bit for bit, what the uninterrupted run would have, and
-counts the round's time before the stop in its wall time (:func:`seconds`). A file written for other settings (another experiment,
-other seeds, masks or initial weights) or damaged is not used: the group starts the round over
-and says so on stderr. The folder is removed once the round is saved.
+counts the round's time before the stop in its wall time (:func:`seconds`). A file written
+for other settings (another experiment, other seeds, masks or initial weights) or damaged is
+not used: the group starts the round over and says so on stderr. The folder is removed once
+the round is saved.
 """
 
 from __future__ import annotations

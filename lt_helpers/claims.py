@@ -22,7 +22,7 @@ from .results import val_acc_at_stop
 from .stats import brief, paired
 from .verdicts import DECIDED, outcome, verdict
 
-__all__ = ["row", "paired_row", "table", "side_by_side", "styled",
+__all__ = ["row", "still_improving", "paired_row", "table", "side_by_side", "styled",
            "scan", "scan_pairs", "scan_words", "stretches", "match_iterations", "margin_of",
            "DECIDED", "STOP", "ACC", "FINAL", "MATCH", "TEST_SIZE"]
 
@@ -112,6 +112,12 @@ def _values(run, level: int, condition: str, key: str):
     return match_iterations(run, rnd, cond)[0] if key == MATCH else run.per_trial(rnd, cond, key)
 
 
+def still_improving(*ends) -> tuple[int, int]:
+    """A claims row's ``capped``: of the networks compared (``ends``, one flag per trial per side,
+    ``early_stop_at_end``), how many were still improving at their last evaluation, of how many."""
+    return int(sum(e.sum() for e in ends)), int(sum(len(e) for e in ends))
+
+
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
         margin: float | None = None, b_run=None, effect: float | None = None, replicate=None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
@@ -140,7 +146,7 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
     else:
         at_end = (run.per_trial(level, cond_a, "early_stop_at_end"),
                   other.per_trial(*_where(level, cond_b), "early_stop_at_end"))
-        capped = (int(sum(x.sum() for x in at_end)), len(values_a) + len(values_b))
+        capped = still_improving(*at_end)
     size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
     out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin,
                         effect, size), "capped": capped, "never": never}

@@ -3,7 +3,7 @@ its numbers, tested on a run, and said in words."""
 
 from __future__ import annotations
 
-from .. import lesson, stats, verdicts
+from .. import claims, lesson, stats, verdicts
 from ..models import NAMES
 
 __all__ = ["BEST", "rows", "tally", "said", "story"]
@@ -15,11 +15,6 @@ BEST = {"conv2": ((3.5, 8.8), (3.4, 4.6)), "conv4": ((3.5, 9.2), (3.5, 11.1)), "
 def _ends(res, rnd: int, cond: str):
     """Per trial: still improving at its last evaluation (its early stop is then a bound)."""
     return res.per_trial(rnd, cond, "early_stop_at_end")
-
-
-def _capped(*ends) -> tuple[int, int]:
-    """How many of the networks compared were still improving at their end, of how many."""
-    return int(sum(e.sum() for e in ends)), int(sum(len(e) for e in ends))
 
 
 def rows(res, model: str) -> list[dict]:
@@ -54,7 +49,7 @@ def rows(res, model: str) -> list[dict]:
                  verdict=verdicts.verdict(stop_s, dense_stop, "lower", at_end=(ends_s, ends_0), effect=effect,
                                           effect_said=f"the paper's {speed}× ({stats.signed(effect, 0)} "
                                                       "iterations at this run's scale)"),
-                 level=pct(s), capped=_capped(ends_s, ends_0))]
+                 level=pct(s), capped=claims.still_improving(ends_s, ends_0))]
     for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
         acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
         ends_g = _ends(res, g, "ticket")
@@ -64,7 +59,7 @@ def rows(res, model: str) -> list[dict]:
                          **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
                          verdict=verdicts.verdict(acc_g, dense_k, "higher", at_end=(ends_g, ends_0),
                                                   effect=gain if key == "early_stop_test_acc" and on_cifar else None),
-                         level=pct(g), capped=_capped(ends_g, ends_0)))
+                         level=pct(g), capped=claims.still_improving(ends_g, ends_0)))
     t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
     r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
     ends_t, ends_r = _ends(res, last, "ticket"), _ends(res, last, "random_reinit")
@@ -72,7 +67,7 @@ def rows(res, model: str) -> list[dict]:
                      paper="reinitialized networks fall behind as pruning proceeds",
                      **{"this run": f"at {pct(last):.1f}%: ticket − reinit {stats.brief(t_acc, r_acc)}"},
                      verdict=verdicts.verdict(t_acc, r_acc, "higher", at_end=(ends_t, ends_r)),
-                     level=pct(last), capped=_capped(ends_t, ends_r)))
+                     level=pct(last), capped=claims.still_improving(ends_t, ends_r)))
     return rows
 
 
