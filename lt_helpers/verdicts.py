@@ -43,8 +43,9 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
       is smaller than the paper's), or, for a claim of sameness, the two are clearly apart by less
       than the margin;
     * ``contradicted``: clearly the opposite (beyond the margin, for a claim of sameness);
-    * ``not testable``: one trial, a diverged network, or most networks of a side still
-      improving at their end (``at_end``: one flag per trial per side).
+    * ``not testable``: one trial, a diverged network, most networks of a side still improving
+      at their end (``at_end``: one flag per trial per side), or some of them still improving
+      where their values, lower bounds, favour the verdict (:func:`_held_back`).
 
     ``claimed``: ``'higher'`` or ``'lower'`` (a direction; ``effect`` the paper's reported
     ``a - b``, where it gives one), ``'same'`` (within ``±margin``), ``'at least'`` (no lower
@@ -73,6 +74,13 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
         if flags.sum() * 2 > len(flags):
             return (f"not testable: {int(flags.sum())} of the {len(flags)} networks {side} were still improving "
                     "at their end (a longer run decides)")
+    ladder = lambda keep: _ladder(paired(np.asarray(a, float)[keep], np.asarray(b, float)[keep]), claimed, margin,
+                                  effect, papers, identical)
+    return _held_back(ladder, p, claimed, at_end)
+
+
+def _ladder(p: Paired, claimed: str, margin, effect, papers, identical) -> str:
+    """The rung of :func:`verdict` from the paired summary ``p``, as recorded."""
     if claimed in ("higher", "lower"):
         up = claimed == "higher"
         if p.clear and (p.diff > 0) != up:
@@ -111,6 +119,56 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     edge = -margin if claimed == "at least" or (claimed == "same" and p.diff < 0) else margin  # the nearer edge
     return f"inconclusive: the interval reaches beyond the {m} margin ({_decide(p, 0.0, edge)})"
 
+
+
+def _leans(v: str, p: Paired, claimed: str) -> tuple[str, ...]:
+    """Which way a decided verdict ``v`` needs the true difference ``a - b`` to lie: ``'above'``
+    (it rests on the interval's low end, or on trials that went up) and/or ``'below'``."""
+    rung = outcome(v)
+    if rung not in DECIDED:
+        return ()
+    if claimed in ("higher", "lower"):
+        toward, away = ("above", "below") if claimed == "higher" else ("below", "above")
+        # reproduced: on the claim's side; contradicted or short of the paper's effect: the other way
+        return (toward,) if rung == "reproduced" else (away,)
+    if v.startswith("reproduced: within"):
+        return {"same": ("above", "below"), "at least": ("above",), "at most": ("below",)}[claimed]
+    return ("above",) if p.diff > 0 else ("below",)
+
+
+def _held_back(ladder, p: Paired, claimed: str, at_end) -> str:
+    """The verdict ``ladder`` gives on all trials, unless networks still improving at their end
+    could be what decided it. Such a network's early stop is a lower bound (its minimum
+    validation loss lies at or after its last evaluation), and its accuracy there one that more
+    training would most likely raise: a network of ``a`` still improving pushes ``a - b`` down,
+    one of ``b`` pushes it up. A verdict that needs the difference on the side they push toward
+    has to hold on the trials without them too (at least 2), or it is not testable (a longer
+    run decides); one on the other side stands, as they only weaken it. So for the paper's
+    effect: "though smaller than the paper's" has to hold without them, or it is dropped."""
+    v = recorded = ladder(slice(None))
+    if not at_end:
+        return v
+    sides = ("the claim is about", "they are compared with")
+    flags = [np.asarray(f, dtype=bool) for f in at_end]
+    pushing = {"below": 0, "above": 1}  # a verdict needing the difference low is pushed by a's, high by b's
+    for lean in _leans(v, p, claimed):
+        capped = flags[pushing[lean]]
+        k, n, side = int(capped.sum()), len(capped), sides[pushing[lean]]
+        if not k:
+            continue
+        was = f"{k} of the {n} networks {side} {'was' if k == 1 else 'were'} still improving at the end of training"
+        without = ladder(~capped) if n - k >= 2 else "not testable"
+        if outcome(without) != outcome(v):
+            what = "its value, a lower bound, favours" if k == 1 else "their values, lower bounds, favour"
+            return f"not testable: {was}: {what} this result (as recorded: {v}); a longer run decides"
+        v = f"{v} (so too without the {'trial' if k == 1 else f'{k} trials'} still improving at the end)"
+    if recorded.startswith("reproduced, though smaller than"):
+        capped = flags[pushing["below" if claimed == "higher" else "above"]]
+        k = int(capped.sum())
+        if k and (len(capped) - k < 2 or not ladder(~capped).startswith("reproduced, though smaller")):
+            return (f"reproduced{v[len(recorded):]} (whether by less than {recorded.split('smaller than ', 1)[1]}, "
+                    f"a longer run decides: {k} network(s) still improving at the end)")
+    return v
 
 def outcome(v: str) -> str:
     """A verdict reduced to its rung of the ladder (:data:`WORDS`): 'reproduced',

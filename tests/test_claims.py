@@ -284,10 +284,42 @@ def test_above_and_below_follow_clear():
 def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     a, b = [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 2.5, 3.0]
     assert verdicts.verdict(a, b, "higher") == "reproduced"
-    assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == "reproduced"  # half: still testable
+    assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == \
+        "reproduced (so too without the 2 trials still improving at the end)"  # half: still testable
     assert verdicts.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
         "not testable: 3 of the 4 networks the claim is about were still improving")
 
+
+
+def test_networks_still_improving_that_favour_a_verdict_have_to_be_left_out_without_changing_it():
+    # a claim that tickets stop sooner: trials 0 and 1 carry most of the effect
+    ticket, dense = np.array([300.0, 290.0, 340.0, 370.0, 310.0]), np.array([400.0] * 5)
+    assert verdicts.verdict(ticket, dense, "lower") == "reproduced"
+    none, first_two = [0] * 5, [1, 1, 0, 0, 0]
+    # tickets still improving: their early stops are lower bounds, which favour "sooner"; without them it is unclear
+    held = verdicts.verdict(ticket, dense, "lower", at_end=(first_two, none))
+    assert held == ("not testable: 2 of the 5 networks the claim is about were still improving at the end of training: "
+                    "their values, lower bounds, favour this result (as recorded: reproduced); a longer run decides")
+    assert verdicts.outcome(held) == "not testable"
+    # dense networks still improving: their stops would be later still, which only strengthens "sooner"
+    assert verdicts.verdict(ticket, dense, "lower", at_end=(none, first_two)) == "reproduced"
+    # where the result holds without them, it stands, and says so
+    steady = np.array([100.0, 120.0, 110.0, 130.0, 90.0])
+    assert verdicts.verdict(steady, dense, "lower", at_end=(first_two, none)) == \
+        "reproduced (so too without the 2 trials still improving at the end)"
+    # the other way: "more accurate" clearly contradicted, a ticket still improving (it could gain)
+    acc_t, acc_d = np.array([88.0, 88.5, 88.6, 88.4, 88.7]), np.array([89.0, 89.0, 89.2, 88.9, 89.3])
+    assert verdicts.verdict(acc_t, acc_d, "higher").startswith("contradicted")
+    assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none)).startswith(
+        "contradicted: clearly the opposite (so too without the trial")
+    # "though smaller than the paper's" rests on the other side: dropped where it does not hold without them
+    gains = np.array([0.6, 0.7, 1.0, 2.6, 1.4])
+    assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0) == "reproduced, though smaller than the paper's +3.0"
+    assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0, at_end=([1, 1, 0, 0, 0], none)) == (
+        "reproduced (whether by less than the paper's +3.0, a longer run decides: 2 network(s) still improving at "
+        "the end)")  # the two lowest gains could grow
+    kept = verdicts.verdict([1.0, 1.2, 1.1, 3.0, 1.05], [0.0] * 5, "higher", effect=3.0, at_end=([0, 0, 0, 1, 0], none))
+    assert kept.startswith("reproduced, though smaller than the paper's +3.0") and "so too" not in kept
 
 def test_a_claim_is_scanned_over_every_level():
     run = _fabricated_run(ticket_stop_shift=-500)
