@@ -53,7 +53,7 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     ``margin`` (:func:`margin_of`: the comparison's own scale), the same rule for every such claim.
     Where every trial gave the same difference, the exact sign test decides the direction.
     ``effect_said``: the paper's effect in the paper's own words where it reported it on another
-    scale (``"the paper's 3.5× (−714 iterations at this run's scale)"``)."""
+    scale (``"the paper's 3.5×"``, where ``a`` and ``b`` are logarithms)."""
     if claimed not in CLAIMED:
         raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
     if claimed in ("same", "at least", "at most") and margin is None:

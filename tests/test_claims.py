@@ -750,7 +750,37 @@ def test_conv_claims_say_how_many_networks_were_still_improving_so_runs_can_be_c
     other = [dict(r, verdict="reproduced") for r in rows]
     said = verdicts.disagreements({"A": rows, "B": other}, reference="B")
     assert len(said) == sum(verdicts.outcome(r["verdict"]) != "reproduced" for r in rows)
-    assert "the paper's 3.5× (" in rows[0]["verdict"] and "iterations at this run's scale)" in rows[0]["verdict"]
+    assert rows[0]["verdict"].startswith("not reproduced: smaller than the paper's 3.5× (the interval excludes it")
+
+
+def test_the_speed_claim_is_a_ratio_tested_on_the_log_scale(monkeypatch):
+    """The paper's 3.5× is a ratio: the row says dense ÷ ticket as a geometric mean with its
+    interval, and the verdict holds log ticket − log dense against −log 3.5, so the same run
+    at twice the iterations gets the same verdict."""
+    from lt_helpers import paper
+    from lt_helpers.results import Results
+
+    assert stats.times([400.0, 800.0], [100.0, 200.0]) == "4.00× (the same in all 2 trials)"
+    assert stats.times([300.0, 500.0, 400.0], [100.0, 200.0, 100.0]).startswith("3.11× (95% CI 1.")
+    with pytest.raises(ValueError, match="a ratio needs positive values"):
+        stats.times([0.0, 1.0], [1.0, 1.0])
+    run = full_run("conv2-mnist1d-full")
+    seen = []
+    real = verdicts.verdict
+    monkeypatch.setattr(verdicts, "verdict", lambda *a, **k: seen.append((a, k)) or real(*a, **k))
+    first = paper.conv.rows(run, "conv2")[0]
+    (ticket, dense, claimed), said = seen[0][0], seen[0][1]
+    s = run.level_nearest(8.8)
+    assert np.allclose(ticket, np.log(run.per_trial(s, "ticket", "early_stop_iteration")))
+    assert np.allclose(dense, np.log(run.per_trial(0, "ticket", "early_stop_iteration")))
+    assert claimed == "lower" and np.isclose(said["effect"], -np.log(3.5)) and said["effect_said"] == "the paper's 3.5×"
+    ratio = stats.times(run.per_trial(0, "ticket", "early_stop_iteration"), run.per_trial(s, "ticket", "early_stop_iteration"))
+    assert first["this run"].startswith(f"at {first['level']:.1f}%: dense ÷ ticket {ratio}, where over 1 means")
+    doubled = Results(run.config, [{**r, "early_stop_iteration": 2 * r["early_stop_iteration"]} for r in run.runs])
+    assert paper.conv.rows(doubled, "conv2")[0]["verdict"] == first["verdict"]  # scale-free
+    stalled = Results(run.config, [{**r, "early_stop_iteration": 0} if r["round"] == s and r["trial"] == 0 else r
+                                   for r in run.runs])
+    assert paper.conv.rows(stalled, "conv2")[0]["verdict"].startswith("not testable: a network's validation loss")
 
 
 def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
