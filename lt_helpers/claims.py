@@ -87,12 +87,27 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
 
 
 def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="points", digits=1, at_end=None,
-               margin: float | None = None, effect: float | None = None, test_size: int | None = None) -> dict:
+               margin: float | None = None, effect: float | None = None, test_size: int | None = None,
+               speedup: tuple[float, str, str] | None = None) -> dict:
     """A row of :func:`table` from paired samples ``a`` and ``b`` (one value per trial): the
     claim, what the paper says, this run's difference with its interval (after ``where``, e.g.
     ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin``, ``effect`` as it takes
     them). ``test_size``: for accuracy points on a small test set (MNIST-1D's 1,000), the
-    difference is also said in test examples."""
+    difference is also said in test examples.
+
+    ``speedup``: for a claim that ``a`` comes sooner than ``b`` (iterations) by a factor the
+    paper gives: that factor, its words and what ``b ÷ a`` is called, e.g. ``(2.51, "2.51×
+    sooner", "reinit ÷ ticket")``. The row then says ``b ÷ a`` (:func:`stats.times`: over 1,
+    ``a`` is sooner) and the verdict holds ``log a − log b`` to ``−log factor``: the paper's size,
+    free of the run's scale."""
+    if speedup:
+        factor, words, called = speedup
+        if not (np.all(np.asarray(a) > 0) and np.all(np.asarray(b) > 0)):  # lowest at iteration 0: no ratio
+            return {"claim": claim, "paper": paper, "this run": f"{where}{called}: a network never improved",
+                    "verdict": "not testable: a network's validation loss was lowest at iteration 0 (it never improved)"}
+        return {"claim": claim, "paper": paper, "this run": f"{where}{called} {stats.times(b, a)}",
+                "verdict": verdict(np.log(a), np.log(b), claimed, at_end, margin, -float(np.log(factor)),
+                                   f"the paper's {words}")}
     said, p = brief(a, b, unit, digits), paired(a, b)
     if test_size and test_size <= 2000 and unit == "points" and not p.censored:
         said += f"; {stats.examples(p.diff, test_size)}"
@@ -119,7 +134,8 @@ def still_improving(*ends) -> tuple[int, int]:
 
 
 def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points", digits=1,
-        margin: float | None = None, b_run=None, effect: float | None = None, replicate=None) -> dict:
+        margin: float | None = None, b_run=None, effect: float | None = None, replicate=None,
+        speedup: tuple[float, str, str] | None = None) -> dict:
     """One claim tested on ``run`` (an :class:`lt_helpers.iterative.Results`) at round ``level``, as
     a row of :func:`table`: ``a`` and ``b`` are ``(record key, condition)``, the condition
     ``'dense'`` meaning round 0's network; paired by trial. ``b_run``: take ``b`` from this other
@@ -132,7 +148,9 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
 
     ``replicate``: a second run of the same trials (another run that re-trained the same
     tickets); where it has both conditions at ``level``, the row shows its number and verdict
-    too (``replicate``) and ``robust`` says whether the two verdicts agree."""
+    too (``replicate``) and ``robust`` says whether the two verdicts agree.
+
+    ``speedup``: for a claim the paper sizes as a speed-up, as :func:`paired_row` takes it."""
     other = b_run or run
     (key_a, cond_a), (key_b, cond_b) = a, b
     if claimed in ("same", "at least", "at most") and margin is None:
@@ -148,10 +166,10 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
                   other.per_trial(*_where(level, cond_b), "early_stop_at_end"))
         capped = still_improving(*at_end)
     size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
-    out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end, margin,
-                        effect, size), "capped": capped, "never": never}
+    out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end,
+                        margin, effect, size, speedup), "capped": capped, "never": never}
     if replicate is not None and b_run is None and _has(replicate, level, cond_a) and _has(replicate, level, cond_b):
-        again = row(replicate, text, paper, level, a, b, claimed, unit, digits, margin, effect=effect)
+        again = row(replicate, text, paper, level, a, b, claimed, unit, digits, margin, effect=effect, speedup=speedup)
         out["replicate"] = {**{k: again[k] for k in ("verdict", "capped")}, "this run": again["this run"].split("; about")[0]}
         out["agree"] = outcome(again["verdict"]) == outcome(out["verdict"])
         out["robust"] = out["agree"] and outcome(out["verdict"]) in DECIDED  # undecided twice is not robust

@@ -3,8 +3,6 @@ its numbers, tested on a run, and said in words."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import claims, lesson, stats, verdicts
 from ..models import NAMES
 
@@ -43,17 +41,12 @@ def rows(res, model: str) -> list[dict]:
     pct = lambda rnd: float(means.loc[(rnd, "ticket")].percent_remaining)
     stop_s = res.per_trial(s, "ticket", "early_stop_iteration")
     ends_s, ends_0 = _ends(res, s, "ticket"), _ends(res, 0, "ticket")
-    # the paper's speed-up is a ratio: tested as one, on the log scale (log ticket − log dense, against −log 3.5)
-    never = (stop_s <= 0).any() or (dense_stop <= 0).any()  # lowest at iteration 0: it never improved, no ratio
-    rows = [dict(claim=f"{name}: tickets reach minimum validation loss sooner than the dense network",
-                 paper=f"{speed}× sooner at {speed_at}%",
-                 **{"this run": f"at {pct(s):.1f}%: dense ÷ ticket " + ("(a network never improved)" if never else
-                                f"{stats.times(dense_stop, stop_s)}, where over 1 means the ticket is sooner"
-                                f"{'; at most, as some tickets were still improving' if ends_s.any() else ''}")},
-                 verdict="not testable: a network's validation loss was lowest at iteration 0 (it never improved)"
-                 if never else verdicts.verdict(np.log(stop_s), np.log(dense_stop), "lower", at_end=(ends_s, ends_0),
-                                                effect=-np.log(speed), effect_said=f"the paper's {speed}×"),
-                 level=pct(s), capped=claims.still_improving(ends_s, ends_0))]
+    speed_row = claims.paired_row(f"{name}: tickets reach minimum validation loss sooner than the dense network",
+                                  f"{speed}× sooner at {speed_at}%", f"at {pct(s):.1f}%: ", stop_s, dense_stop,
+                                  "lower", at_end=(ends_s, ends_0), speedup=(speed, f"{speed}×", "dense ÷ ticket"))
+    if ends_s.any():  # a ticket's early stop is then a lower bound, so the speed-up an upper one
+        speed_row["this run"] += "; at most, as some tickets were still improving"
+    rows = [dict(speed_row, level=pct(s), capped=claims.still_improving(ends_s, ends_0))]
     for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
         acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
         ends_g = _ends(res, g, "ticket")
