@@ -29,9 +29,6 @@ def rows(res, model: str) -> list[dict]:
     compared were still improving at their end, of how many)."""
     (speed, speed_at), (gain, gain_at) = BEST[model]
     name, means = NAMES[model], res.means()
-    # the paper's gain is in CIFAR-10's points, which do not carry over to a data set with another ceiling (a
-    # ratio of iterations does): elsewhere the accuracy claims are held to their direction only
-    on_cifar = res.config.get("dataset") == "cifar10"
     last = max(r["round"] for r in res.runs if r["condition"] == "random_reinit")
     if last != max(r["round"] for r in res.runs):
         raise ValueError(f"the sparsest level of this run has no random reinitializations (they stop at round {last}): "
@@ -55,7 +52,8 @@ def rows(res, model: str) -> list[dict]:
                          "not reported (the same claim, tested at the end of training)",
                          **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
                          verdict=verdicts.verdict(acc_g, dense_k, "higher", at_end=(ends_g, ends_0),
-                                                  effect=gain if key == "early_stop_test_acc" and on_cifar else None),
+                                                  effect=claims.paper_points(gain, model, res.config.get("dataset"))
+                                                  if key == "early_stop_test_acc" else None),
                          level=pct(g), capped=claims.still_improving(ends_g, ends_0)))
     t_acc = res.per_trial(last, "ticket", "early_stop_test_acc")
     r_acc = res.per_trial(last, "random_reinit", "early_stop_test_acc")
