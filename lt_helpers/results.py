@@ -79,9 +79,13 @@ class Results:
         return str(f[f["round"] == rnd].groupby("condition").early_stop_val_acc.mean().idxmax())
 
     def level_nearest(self, percent: float) -> int:
-        """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1)."""
+        """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1), on a
+        log scale, as pruning goes (each round keeps a share of the last: 18.5% is nearer 25%
+        than 12.5%); ``percent`` 0 or below: the sparsest round."""
         f = self.frame()
-        return int(f.loc[(f.percent_remaining - percent).abs().idxmin(), "round"])
+        if percent <= 0:
+            return int(f.loc[f.percent_remaining.idxmin(), "round"])
+        return int(f.loc[(f.percent_remaining.apply(math.log) - math.log(percent)).abs().idxmin(), "round"])
 
     def curves(self):
         """Learning curves in long form: one row per (run, evaluation)."""

@@ -81,6 +81,8 @@ def test_means_and_the_level_nearest_a_percent():
     assert means.loc[(1, "ticket"), "early_stop_iteration"] == 150.0
     assert means.loc[(2, "ticket"), "early_stop_test_acc"] == pytest.approx(0.55)
     assert res.level_nearest(21.1) == 2 and res.level_nearest(60) == 1
+    assert res.level_nearest(37.0) == 1  # on a log scale, as pruning goes (on a linear one, 26.2% is nearer)
+    assert res.level_nearest(0.0) == res.level_nearest(-1) == 2  # the sparsest
     # per trial, in trial order, accuracies in percent: what the claims pair
     assert res.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
     assert res.per_trial(2, "ticket", "early_stop_iteration").tolist() == [200.0, 300.0]
