@@ -129,3 +129,38 @@ def test_bench_says_when_fashion_mnist_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("LT_DATA", str(tmp_path))
     lines = bench.fashion_rows("cpu", iterations=10, repeats=1)
     assert lines[0].startswith("Fashion-MNIST: skipped") and "apt-get install dataset-fashion-mnist" in lines[0]
+
+
+def test_the_gpu_conv_command_trains_and_stops_at_its_budget(fashion_root, tmp_path):
+    """#41's GPU part, prepared before a GPU is lent: Conv-2/4/6 on Fashion-MNIST side by side,
+    stopped at the budget with their finished rounds kept and said; each call starts over."""
+    import gzip
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LT_PROGRESS": "0", "LT_DATA": str(fashion_root),
+           "LT_DEBIAN_FASHION_MNIST": str(tmp_path / "no-debian")}
+    call = lambda out, work, budget, *more: subprocess.run(
+        [sys.executable, "-m", "lt_helpers.tools.gpuconv", "--tiny", "--device", "cpu", "--out", str(tmp_path / out),
+         "--work", str(tmp_path / work), "--budget", str(budget), *more], capture_output=True, text=True, env=env)
+    summary = lambda out: json.loads((tmp_path / out / "summary.json").read_text())
+    cut = call("cut", "cut-work", 0.5)  # stopped before a round can finish: nothing saved, said so
+    assert cut.returncode == 0, cut.stderr[-3000:]
+    assert all(e["stopped_at_budget"] and e["rounds_finished"] == 0 for e in summary("cut")["networks"].values())
+    done = call("done", "work", 600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "conv6: 2 rounds finished, down to" in done.stdout
+    first = summary("done")
+    for model in ("conv2", "conv4", "conv6"):
+        entry = first["networks"][model]
+        assert entry["rounds_finished"] == 2 and entry["returncode"] == 0 and not entry["stopped_at_budget"]
+        assert entry["percent_remaining"][0] == 100.0 > entry["percent_remaining"][1]
+        saved = json.loads(gzip.decompress((tmp_path / "done" / f"{model}-fashion_mnist-gpu.json.gz").read_bytes()))
+        assert {r["round"] for r in saved["runs"]} == {0, 1} and saved["config"]["model"] == model
+    again = call("done", "work", 0.5)  # a second call starts over in its --work and --out
+    assert again.returncode == 0 and all(e["rounds_finished"] == 0 for e in summary("done")["networks"].values())
+    assert not list((tmp_path / "done").glob("*.json.gz"))  # none left from the first
+    bad = call("bad", "w", 0)
+    assert bad.returncode == 2 and "--budget must be a number of seconds above 0" in bad.stderr
