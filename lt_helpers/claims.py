@@ -110,18 +110,21 @@ def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="poi
     ``a`` is sooner) and the verdict holds ``log a − log b`` to ``−log factor``: the paper's size,
     free of the run's scale."""
     if speedup:
+        if claimed not in ("higher", "lower"):
+            raise ValueError(f"a speed-up is a claim of direction ('higher' or 'lower'), not {claimed!r}: its margin "
+                             "would be in iterations and the test on the log scale")
         factor, words, called = speedup
         if not (np.all(np.asarray(a) > 0) and np.all(np.asarray(b) > 0)):  # lowest at iteration 0: no ratio
             return {"claim": claim, "paper": paper, "this run": f"{where}{called}: a network never improved",
                     "verdict": "not testable: a network's validation loss was lowest at iteration 0 (it never improved)"}
         return {"claim": claim, "paper": paper, "this run": f"{where}{called} {stats.times(b, a)}",
                 "verdict": verdict(np.log(a), np.log(b), claimed, at_end, margin, -float(np.log(factor)),
-                                   f"the paper's {words}")}
+                                   f"the paper's {words}", "log iterations")}
     said, p = brief(a, b, unit, digits), paired(a, b)
     if test_size and test_size <= 2000 and unit == "points" and not p.censored:
         said += f"; {stats.examples(p.diff, test_size)}"
     return {"claim": claim, "paper": paper, "this run": where + said,
-            "verdict": verdict(a, b, claimed, at_end, margin, effect)}
+            "verdict": verdict(a, b, claimed, at_end, margin, effect, unit=unit)}
 
 
 def _where(level: int, condition: str) -> tuple[int, str]:

@@ -81,11 +81,14 @@ class Results:
     def level_nearest(self, percent: float) -> int:
         """The round whose percent of weights remaining is nearest ``percent`` (e.g. 21.1), on a
         log scale, as pruning goes (each round keeps a share of the last: 18.5% is nearer 25%
-        than 12.5%); ``percent`` 0 or below: the sparsest round."""
+        than 12.5%); ``percent`` 0: the sparsest round."""
+        if not percent >= 0:
+            raise ValueError(f"a percent of weights remaining is 0 to 100, got {percent!r}")
         f = self.frame()
-        if percent <= 0:
+        if percent == 0:
             return int(f.loc[f.percent_remaining.idxmin(), "round"])
-        return int(f.loc[(f.percent_remaining.apply(math.log) - math.log(percent)).abs().idxmin(), "round"])
+        logs = f.percent_remaining.clip(lower=1e-12).apply(math.log)  # a level at 0% stays the farthest
+        return int(f.loc[(logs - math.log(percent)).abs().idxmin(), "round"])
 
     def curves(self):
         """Learning curves in long form: one row per (run, evaluation)."""

@@ -30,7 +30,7 @@ def _decide(p: Paired, *bounds: float) -> str:
 
 
 def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None,
-            effect_said: str | None = None) -> str:
+            effect_said: str | None = None, unit: str | None = None) -> str:
     """The verdict on a claim of the paper about ``a`` against ``b``, tested on this run's values
     paired by trial, on one ladder (:data:`WORDS`):
 
@@ -53,7 +53,9 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     ``margin`` (:func:`margin_of`: the comparison's own scale), the same rule for every such claim.
     Where every trial gave the same difference, the exact sign test decides the direction.
     ``effect_said``: the paper's effect in the paper's own words where it reported it on another
-    scale (``"the paper's 3.5×"``, where ``a`` and ``b`` are logarithms)."""
+    scale (``"the paper's 3.5×"``, where ``a`` and ``b`` are logarithms). ``unit``: what ``a`` and
+    ``b`` count (``'points'``, ``'iterations'``, ``'log iterations'``), for the words of
+    :func:`_held_back`."""
     if claimed not in CLAIMED:
         raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
     if claimed in ("same", "at least", "at most") and margin is None:
@@ -74,9 +76,8 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
         if flags.sum() * 2 > len(flags):
             return (f"not testable: {int(flags.sum())} of the {len(flags)} networks {side} were still improving "
                     "at their end (a longer run decides)")
-    ladder = lambda keep: _ladder(paired(np.asarray(a, float)[keep], np.asarray(b, float)[keep]), claimed, margin,
-                                  effect, papers, identical)
-    return _held_back(ladder, p, claimed, at_end)
+    ladder = lambda a_, b_: _ladder(paired(a_, b_), claimed, margin, effect, papers, identical)
+    return _held_back(ladder, np.asarray(a, float), np.asarray(b, float), p, claimed, at_end, unit)
 
 
 def _ladder(p: Paired, claimed: str, margin, effect, papers, identical) -> str:
@@ -136,39 +137,78 @@ def _leans(v: str, p: Paired, claimed: str) -> tuple[str, ...]:
     return ("above",) if p.diff > 0 else ("below",)
 
 
-def _held_back(ladder, p: Paired, claimed: str, at_end) -> str:
-    """The verdict ``ladder`` gives on all trials, unless networks still improving at their end
-    could be what decided it. Such a network's early stop is a lower bound (its minimum
-    validation loss lies at or after its last evaluation), and its accuracy there one that more
-    training would most likely raise: a network of ``a`` still improving pushes ``a - b`` down,
-    one of ``b`` pushes it up. A verdict that needs the difference on the side they push toward
-    has to hold on the trials without them too (at least 2), or it is not testable (a longer
-    run decides); one on the other side stands, as they only weaken it. So for the paper's
-    effect: "though smaller than the paper's" has to hold without them, or it is dropped."""
-    v = recorded = ladder(slice(None))
+def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at_end, unit: str | None) -> str:
+    """The verdict ``ladder(a, b)`` gives, held against the networks still improving at their end.
+    Such a network's early stop is a lower bound (its minimum validation loss lies at or after
+    its last evaluation), and its accuracy there one that more training would most likely
+    raise: its true value is the recorded one or higher, with no bound above. So a network of
+    ``a`` still improving pushes ``a - b`` down, one of ``b`` pushes it up; a verdict on the other
+    side only gets stronger. For a verdict that needs the difference on the side they push
+    toward, the tipping point (:func:`_tipping`): how much higher their values would have to be
+    to change it. Where that is no more than the trial-to-trial spread of their side's values
+    (its standard deviation), a shift as small as one seed's luck would change it: not
+    testable. Beyond it, the verdict stands and says how much would change it. "Though smaller
+    than the paper's" is held the same way, and dropped where it does not stand."""
+    v = recorded = ladder(a, b)
     if not at_end:
         return v
-    sides = ("the claim is about", "they are compared with")
+    sides = ("claim's side", "compared side")
     flags = [np.asarray(f, dtype=bool) for f in at_end]
     pushing = {"below": 0, "above": 1}  # a verdict needing the difference low is pushed by a's, high by b's
-    for lean in _leans(v, p, claimed):
-        capped = flags[pushing[lean]]
-        k, n, side = int(capped.sum()), len(capped), sides[pushing[lean]]
+    checks = [(lean, lambda w: outcome(w) == outcome(recorded)) for lean in _leans(recorded, p, claimed)]
+    smaller = recorded.startswith("reproduced, though smaller than")
+    if smaller:  # the qualifier needs the difference short of the paper's: pushed by the other side
+        checks.append(("below" if claimed == "higher" else "above", lambda w: w.startswith("reproduced, though smaller")))
+    for n_check, (lean, holds) in enumerate(checks):
+        side = pushing[lean]
+        capped = flags[side]
+        k = int(capped.sum())
         if not k:
             continue
-        was = f"{k} of the {n} networks {side} {'was' if k == 1 else 'were'} still improving at the end of training"
-        without = ladder(~capped) if n - k >= 2 else "not testable"
-        if outcome(without) != outcome(v):
-            what = "its value, a lower bound, favours" if k == 1 else "their values, lower bounds, favour"
-            return f"not testable: {was}: {what} this result (as recorded: {v}); a longer run decides"
-        v = f"{v} (so too without the {'trial' if k == 1 else f'{k} trials'} still improving at the end)"
-    if recorded.startswith("reproduced, though smaller than"):
-        capped = flags[pushing["below" if claimed == "higher" else "above"]]
-        k = int(capped.sum())
-        if k and (len(capped) - k < 2 or not ladder(~capped).startswith("reproduced, though smaller")):
-            return (f"reproduced{v[len(recorded):]} (whether by less than {recorded.split('smaller than ', 1)[1]}, "
-                    f"a longer run decides: {k} network(s) still improving at the end)")
+        raised = lambda d: ladder(a + d * capped, b) if side == 0 else ladder(a, b + d * capped)
+        values = (a, b)[side]
+        spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        with np.errstate(invalid="ignore"):  # the search starts at the scale of the values or their differences
+            scale = np.nanmax([spread, float(np.nanstd(a - b)), float(np.abs(np.nanmean(a - b))), 1e-9])
+        tip = _tipping(raised, holds, float(scale))
+        those = (f"the still-improving network on the {sides[side]}" if k == 1
+                 else f"the {k} still-improving networks on the {sides[side]}")
+        if tip is not None and tip <= spread:
+            if smaller and n_check == len(checks) - 1:  # only the qualifier fails: drop it
+                return (f"reproduced{v[len(recorded):]} (whether by less than {recorded.split('smaller than ', 1)[1]}, "
+                        f"a longer run decides: it would change if {_moved(those, tip, unit)})")
+            return (f"not testable: it would change if {_moved(those, tip, unit)}, no more than the trials' own "
+                    f"spread (as recorded: {recorded}); a longer run decides")
+        if tip is not None and not (smaller and n_check == len(checks) - 1):
+            v = f"{v} (unless {_moved(those, tip, unit)})"
     return v
+
+
+def _tipping(raised, holds, scale: float) -> float | None:
+    """The least ``d`` at which ``raised(d)`` (the verdict with the still-improving networks'
+    values raised by ``d``) no longer ``holds``, to 1%; None if it holds up to a million
+    times ``scale``."""
+    hi = scale
+    while holds(raised(hi)):
+        hi *= 2
+        if hi > 1e6 * scale:
+            return None
+    lo = 0.0
+    while hi - lo > 0.01 * hi:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if holds(raised(mid)) else (lo, mid)
+    return hi
+
+
+def _moved(those: str, d: float, unit: str | None) -> str:
+    """'the network … had stopped more than 420 iterations later', in the values' own unit."""
+    if unit == "log iterations":
+        return f"{those} had stopped more than {np.exp(d):.2f}× later"
+    if unit == "iterations":
+        return f"{those} had stopped more than {d:,.0f} iterations later"
+    if unit == "points":
+        return f"{those} had gained more than {d:.2g} points"
+    return f"{those} had been more than {d:.3g} higher"
 
 def outcome(v: str) -> str:
     """A verdict reduced to its rung of the ladder (:data:`WORDS`): 'reproduced',

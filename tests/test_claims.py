@@ -285,42 +285,50 @@ def test_above_and_below_follow_clear():
 def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     a, b = [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 2.5, 3.0]
     assert verdicts.verdict(a, b, "higher") == "reproduced"
-    assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])) == \
-        "reproduced (so too without the 2 trials still improving at the end)"  # half: still testable
+    assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])).startswith(
+        "reproduced (unless the 2 still-improving networks on the compared side had been more than")  # half: testable
     assert verdicts.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
         "not testable: 3 of the 4 networks the claim is about were still improving")
 
 
 
-def test_networks_still_improving_that_favour_a_verdict_have_to_be_left_out_without_changing_it():
-    # a claim that tickets stop sooner: trials 0 and 1 carry most of the effect
-    ticket, dense = np.array([300.0, 290.0, 340.0, 370.0, 310.0]), np.array([400.0] * 5)
-    assert verdicts.verdict(ticket, dense, "lower") == "reproduced"
+def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_change_it():
+    """A network still improving at its end has a lower bound for a value: a verdict it favours
+    says how much higher the value would have to be to change it (the tipping point), and is not
+    testable where that is within the trials' own spread; a verdict it weakens stands as it is."""
     none, first_two = [0] * 5, [1, 1, 0, 0, 0]
-    # tickets still improving: their early stops are lower bounds, which favour "sooner"; without them it is unclear
-    held = verdicts.verdict(ticket, dense, "lower", at_end=(first_two, none))
-    assert held == ("not testable: 2 of the 5 networks the claim is about were still improving at the end of training: "
-                    "their values, lower bounds, favour this result (as recorded: reproduced); a longer run decides")
-    assert verdicts.outcome(held) == "not testable"
+    dense = np.array([400.0] * 5)
+    ticket = np.array([330.0, 340.0, 380.0, 385.0, 375.0])  # tickets stop sooner: trials 0 and 1 most
+    assert verdicts.verdict(ticket, dense, "lower") == "reproduced"
+    stands = verdicts.verdict(ticket, dense, "lower", at_end=(first_two, none), unit="iterations")
+    assert stands == ("reproduced (unless the 2 still-improving networks on the claim's side had stopped more than "
+                      "62 iterations later)")
+    tip = 62.0  # checked: raised by a little more than that, the claim is no longer reproduced
+    assert verdicts.verdict(ticket + [tip + 1, tip + 1, 0, 0, 0], dense, "lower") != "reproduced"
+    assert verdicts.verdict(ticket + [tip - 2, tip - 2, 0, 0, 0], dense, "lower") == "reproduced"
     # dense networks still improving: their stops would be later still, which only strengthens "sooner"
     assert verdicts.verdict(ticket, dense, "lower", at_end=(none, first_two)) == "reproduced"
-    # where the result holds without them, it stands, and says so
-    steady = np.array([100.0, 120.0, 110.0, 130.0, 90.0])
-    assert verdicts.verdict(steady, dense, "lower", at_end=(first_two, none)) == \
-        "reproduced (so too without the 2 trials still improving at the end)"
+    # within the tickets' own spread (a standard deviation of 8.7 iterations here): not testable
+    close = ticket + [58.0, 58.0, 0, 0, 0]
+    held = verdicts.verdict(close, dense, "lower", at_end=(first_two, none), unit="iterations")
+    assert held.startswith("not testable: it would change if the 2 still-improving networks on the claim's side had "
+                           "stopped more than 4 iterations later, no more than the trials' own spread (as recorded: "
+                           "reproduced)")
+    assert verdicts.outcome(held) == "not testable"
+    # on the log scale (a speed-up), said as a factor
+    assert "had stopped more than 1.19× later" in verdicts.verdict(np.log(ticket), np.log(dense), "lower",
+                                                                  at_end=(first_two, none), unit="log iterations")
     # the other way: "more accurate" clearly contradicted, a ticket still improving (it could gain)
     acc_t, acc_d = np.array([88.0, 88.5, 88.6, 88.4, 88.7]), np.array([89.0, 89.0, 89.2, 88.9, 89.3])
-    assert verdicts.verdict(acc_t, acc_d, "higher").startswith("contradicted")
-    assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none)).startswith(
-        "contradicted: clearly the opposite (so too without the trial")
-    # "though smaller than the paper's" rests on the other side: dropped where it does not hold without them
+    assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none), unit="points") == (
+        "contradicted: clearly the opposite (unless the still-improving network on the claim's side had gained more "
+        "than 1.2 points)")
+    # "though smaller than the paper's" rests on the other side: dropped where a shift within the spread moves it
     gains = np.array([0.6, 0.7, 1.0, 2.6, 1.4])
     assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0) == "reproduced, though smaller than the paper's +3.0"
-    assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0, at_end=([1, 1, 0, 0, 0], none)) == (
-        "reproduced (whether by less than the paper's +3.0, a longer run decides: 2 network(s) still improving at "
-        "the end)")  # the two lowest gains could grow
-    kept = verdicts.verdict([1.0, 1.2, 1.1, 3.0, 1.05], [0.0] * 5, "higher", effect=3.0, at_end=([0, 0, 0, 1, 0], none))
-    assert kept.startswith("reproduced, though smaller than the paper's +3.0") and "so too" not in kept
+    assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0, at_end=([0, 0, 0, 1, 0], none), unit="points") == (
+        "reproduced (whether by less than the paper's +3.0, a longer run decides: it would change if the "
+        "still-improving network on the claim's side had gained more than 0.78 points)")
 
 def test_a_claim_is_scanned_over_every_level():
     run = _fabricated_run(ticket_stop_shift=-500)
@@ -762,7 +770,10 @@ def test_the_speed_claim_is_a_ratio_tested_on_the_log_scale(monkeypatch):
     from lt_helpers.results import Results
 
     assert stats.times([400.0, 800.0], [100.0, 200.0]) == "4.00× (the same in all 2 trials)"
-    assert stats.times([300.0, 500.0, 400.0], [100.0, 200.0, 100.0]).startswith("3.11× (95% CI 1.")
+    assert stats.times([300.0, 500.0, 400.0], [100.0, 200.0, 100.0]).startswith(
+        "3.11× (geometric mean of 3 trials' ratios, 95% CI 1.")  # the ratio of the means is 3.0
+    with pytest.raises(ValueError, match="a speed-up is a claim of direction"):
+        claims.paired_row("x", "y", "", [1.0, 2.0], [2.0, 3.0], "same", margin=1.0, speedup=(2.0, "2×", "b ÷ a"))
     with pytest.raises(ValueError, match="a ratio needs positive values"):
         stats.times([0.0, 1.0], [1.0, 1.0])
     run = full_run("conv2-mnist1d-full")
@@ -770,11 +781,12 @@ def test_the_speed_claim_is_a_ratio_tested_on_the_log_scale(monkeypatch):
     real = verdicts.verdict
     monkeypatch.setattr(claims, "verdict", lambda *a, **k: seen.append(a) or real(*a, **k))
     first = paper.conv.rows(run, "conv2")[0]
-    ticket, dense, claimed, at_end, margin, effect, effect_said = seen[0]
+    ticket, dense, claimed, at_end, margin, effect, effect_said, unit = seen[0]
     s = run.level_nearest(8.8)
     assert np.allclose(ticket, np.log(run.per_trial(s, "ticket", "early_stop_iteration")))
     assert np.allclose(dense, np.log(run.per_trial(0, "ticket", "early_stop_iteration")))
     assert claimed == "lower" and np.isclose(effect, -np.log(3.5)) and effect_said == "the paper's 3.5×"
+    assert unit == "log iterations"  # a tipping point is said as a factor
     ratio = stats.times(run.per_trial(0, "ticket", "early_stop_iteration"), run.per_trial(s, "ticket", "early_stop_iteration"))
     assert first["this run"] == f"at {first['level']:.1f}%: dense ÷ ticket {ratio}"
     doubled = Results(run.config, [{**r, "early_stop_iteration": 2 * r["early_stop_iteration"]} for r in run.runs])

@@ -82,7 +82,9 @@ def test_means_and_the_level_nearest_a_percent():
     assert means.loc[(2, "ticket"), "early_stop_test_acc"] == pytest.approx(0.55)
     assert res.level_nearest(21.1) == 2 and res.level_nearest(60) == 1
     assert res.level_nearest(37.0) == 1  # on a log scale, as pruning goes (on a linear one, 26.2% is nearer)
-    assert res.level_nearest(0.0) == res.level_nearest(-1) == 2  # the sparsest
+    assert res.level_nearest(0.0) == 2  # the sparsest
+    with pytest.raises(ValueError, match="0 to 100, got -1"):
+        res.level_nearest(-1)
     # per trial, in trial order, accuracies in percent: what the claims pair
     assert res.per_trial(1, "ticket").tolist() == pytest.approx([50.0, 60.0])
     assert res.per_trial(2, "ticket", "early_stop_iteration").tolist() == [200.0, 300.0]
