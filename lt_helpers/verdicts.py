@@ -154,6 +154,10 @@ def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at
         return v
     sides = ("claim's side", "compared side")
     flags = [np.asarray(f, dtype=bool) for f in at_end]
+    still = int(sum(f.sum() for f in flags))
+    if still and outcome(v) == "inconclusive":  # more trials, or more training: either may decide it
+        return (f"{v[:-1]}; {still} network{'s' if still > 1 else ''} compared {'were' if still > 1 else 'was'} "
+                "still improving at the end, so a longer run may too)" if v.endswith(")") else v)
     pushing = {"below": 0, "above": 1}  # a verdict needing the difference low is pushed by a's, high by b's
     checks = [(lean, lambda w: outcome(w) == outcome(recorded)) for lean in _leans(recorded, p, claimed)]
     smaller = recorded.startswith("reproduced, though smaller than")

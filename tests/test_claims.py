@@ -323,6 +323,9 @@ def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_chang
     assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none), unit="points") == (
         "contradicted: clearly the opposite (unless the still-improving network on the claim's side had gained more "
         "than 1.2 points)")
+    # undecided: more trials may decide it, and so may more training
+    assert verdicts.verdict([1.0, -0.5, 2.0, 0.3, 0.1], [0.0] * 5, "higher", at_end=([1, 0, 0, 0, 0], none)).endswith(
+        "would decide; 1 network compared was still improving at the end, so a longer run may too)")
     # "though smaller than the paper's" rests on the other side: dropped where a shift within the spread moves it
     gains = np.array([0.6, 0.7, 1.0, 2.6, 1.4])
     assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0) == "reproduced, though smaller than the paper's +3.0"
