@@ -62,6 +62,9 @@ def table(rows: list[dict]):
 # --- what a claim compares: the quantities of a record, and the hypothesis's own criterion ----
 
 STOP, ACC, FINAL = "early_stop_iteration", "early_stop_test_acc", "final_test_acc"
+NETWORKS = {"ticket": "tickets", "dense": "dense networks", "random_reinit": "random reinitializations",
+            "oneshot": "one-shot tickets", "random_prune": "randomly pruned networks", "shuffle": "shuffled tickets",
+            "sign_reinit": "sign-kept reinitializations"}  # a condition's networks, in a verdict's words
 MATCH = "match_iteration"  # the hypothesis's own criterion, computed from the curves (see match_iterations)
 
 
@@ -97,12 +100,12 @@ def match_iterations(run, rnd: int, condition: str) -> tuple[np.ndarray, int]:
 
 def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="points", digits=1, at_end=None,
                margin: float | None = None, effect: float | None = None, test_size: int | None = None,
-               speedup: tuple[float, str, str] | None = None) -> dict:
+               speedup: tuple[float, str, str] | None = None, names: tuple[str, str] | None = None) -> dict:
     """A row of :func:`table` from paired samples ``a`` and ``b`` (one value per trial): the
     claim, what the paper says, this run's difference with its interval (after ``where``, e.g.
     ``'at 21.1%: '``) and the :func:`verdict` (``at_end``, ``margin``, ``effect`` as it takes
-    them). ``test_size``: for accuracy points on a small test set (MNIST-1D's 1,000), the
-    difference is also said in test examples.
+    them, and ``names``, the two sides' networks in words). ``test_size``: for accuracy points
+    on a small test set (MNIST-1D's 1,000), the difference is also said in test examples.
 
     ``speedup``: for a claim that ``a`` comes sooner than ``b`` (iterations) by a factor the
     paper gives: that factor, its words and what ``b ÷ a`` is called, e.g. ``(2.51, "2.51×
@@ -119,12 +122,12 @@ def paired_row(claim: str, paper: str, where: str, a, b, claimed: str, unit="poi
                     "verdict": "not testable: a network's validation loss was lowest at iteration 0 (it never improved)"}
         return {"claim": claim, "paper": paper, "this run": f"{where}{called} {stats.times(b, a)}",
                 "verdict": verdict(np.log(a), np.log(b), claimed, at_end, margin, -float(np.log(factor)),
-                                   f"the paper's {words}", "log iterations")}
+                                   f"the paper's {words}", "log iterations", names)}
     said, p = brief(a, b, unit, digits), paired(a, b)
     if test_size and test_size <= 2000 and unit == "points" and not p.censored:
         said += f"; {stats.examples(p.diff, test_size)}"
     return {"claim": claim, "paper": paper, "this run": where + said,
-            "verdict": verdict(a, b, claimed, at_end, margin, effect, unit=unit)}
+            "verdict": verdict(a, b, claimed, at_end, margin, effect, unit=unit, names=names)}
 
 
 def _where(level: int, condition: str) -> tuple[int, str]:
@@ -178,8 +181,9 @@ def row(run, text: str, paper: str, level: int, a, b, claimed: str, unit="points
                   other.per_trial(*_where(level, cond_b), "early_stop_at_end"))
         capped = still_improving(*at_end)
     size = TEST_SIZE.get(run.config.get("dataset")) if isinstance(run.config, dict) else None
+    names = tuple(NETWORKS.get(c, f"{c} networks") for c in (cond_a, cond_b))
     out = {**paired_row(text, paper, f"at {pct:.1f}%: ", values_a, values_b, claimed, unit, digits, at_end,
-                        margin, effect, size, speedup), "capped": capped, "never": never}
+                        margin, effect, size, speedup, names), "capped": capped, "never": never}
     if replicate is not None and b_run is None and _has(replicate, level, cond_a) and _has(replicate, level, cond_b):
         again = row(replicate, text, paper, level, a, b, claimed, unit, digits, margin, effect=effect, speedup=speedup)
         out["replicate"] = {**{k: again[k] for k in ("verdict", "capped")}, "this run": again["this run"].split("; about")[0]}

@@ -210,9 +210,9 @@ def brief(a, b, unit: str = "points", digits: int = 1) -> str:
 def times(a, b) -> str:
     """``a ÷ b`` paired by trial, as a ratio: the geometric mean of the per-trial ratios with its
     95% interval (the paired interval of ``log a - log b``, taken back), for quantities that
-    multiply, such as a speed-up: ``"1.62× (geometric mean of 5 trials' ratios, 95% CI 1.31× to
-    2.01×)"``; not the ratio of the means (what a paper's 2.51× may be), which can differ. Positive
-    values only."""
+    multiply, such as a speed-up: ``"1.62× (geometric mean, 95% CI 1.31× to 2.01×, n=5)"``: the
+    geometric mean of the trials' ratios, not the ratio of the means (what a paper's 2.51× may
+    be), which can differ. Positive values only."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if not ((a > 0).all() and (b > 0).all()):
         raise ValueError(f"a ratio needs positive values, got {a.tolist()} and {b.tolist()}")
@@ -221,8 +221,7 @@ def times(a, b) -> str:
         return f"{math.exp(p.diff):.2f}× (one trial)"
     if p.sign_p is not None:
         return f"{math.exp(p.diff):.2f}× (the same in all {p.n} trials)"
-    return (f"{math.exp(p.diff):.2f}× (geometric mean of {p.n} trials' ratios, 95% CI {math.exp(p.low):.2f}× to "
-            f"{math.exp(p.high):.2f}×)")
+    return f"{math.exp(p.diff):.2f}× (geometric mean, 95% CI {math.exp(p.low):.2f}× to {math.exp(p.high):.2f}×, n={p.n})"
 
 def _order(a, b, p: Paired) -> str:
     """Censored pairs in words: which side came first in how many trials, how many never got there."""

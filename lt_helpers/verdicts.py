@@ -30,7 +30,7 @@ def _decide(p: Paired, *bounds: float) -> str:
 
 
 def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect: float | None = None,
-            effect_said: str | None = None, unit: str | None = None) -> str:
+            effect_said: str | None = None, unit: str | None = None, names: tuple[str, str] | None = None) -> str:
     """The verdict on a claim of the paper about ``a`` against ``b``, tested on this run's values
     paired by trial, on one ladder (:data:`WORDS`):
 
@@ -54,8 +54,9 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
     Where every trial gave the same difference, the exact sign test decides the direction.
     ``effect_said``: the paper's effect in the paper's own words where it reported it on another
     scale (``"the paper's 3.5×"``, where ``a`` and ``b`` are logarithms). ``unit``: what ``a`` and
-    ``b`` count (``'points'``, ``'iterations'``, ``'log iterations'``), for the words of
-    :func:`_held_back`."""
+    ``b`` count (``'points'``, ``'iterations'``, ``'log iterations'``: a ratio, whose "no
+    difference" is 1×), and ``names``, the networks of each side in words (``("tickets",
+    "random reinitializations")``), for the words about networks still improving."""
     if claimed not in CLAIMED:
         raise ValueError(f"claimed must be one of {', '.join(map(repr, CLAIMED))}, got {claimed!r}")
     if claimed in ("same", "at least", "at most") and margin is None:
@@ -71,16 +72,18 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
         return "not testable: one trial"
     identical = f"inconclusive: the same difference in all {p.n} trials, too few for the sign test (6 decide)"
     papers = None if effect is None else effect_said or f"the paper's {signed(effect, 0 if abs(effect) >= 10 else 1)}"
-    for side, flags in zip(("the claim is about", "they are compared with"), at_end or ()):
+    names = names or ("networks the claim is about", "networks they are compared with")
+    for name, flags in zip(names, at_end or ()):
         flags = np.asarray(flags, dtype=bool)
         if flags.sum() * 2 > len(flags):
-            return (f"not testable: {int(flags.sum())} of the {len(flags)} networks {side} were still improving "
+            return (f"not testable: {int(flags.sum())} of the {len(flags)} {name} were still improving "
                     "at their end (a longer run decides)")
-    ladder = lambda a_, b_: _ladder(paired(a_, b_), claimed, margin, effect, papers, identical)
-    return _held_back(ladder, np.asarray(a, float), np.asarray(b, float), p, claimed, at_end, unit)
+    zero = "1× (no speed-up)" if unit == "log iterations" else "zero"  # a ratio's "no difference"
+    ladder = lambda a_, b_: _ladder(paired(a_, b_), claimed, margin, effect, papers, identical, zero)
+    return _held_back(ladder, np.asarray(a, float), np.asarray(b, float), p, claimed, at_end, unit, names)
 
 
-def _ladder(p: Paired, claimed: str, margin, effect, papers, identical) -> str:
+def _ladder(p: Paired, claimed: str, margin, effect, papers, identical, zero: str = "zero") -> str:
     """The rung of :func:`verdict` from the paired summary ``p``, as recorded."""
     if claimed in ("higher", "lower"):
         up = claimed == "higher"
@@ -96,8 +99,9 @@ def _ladder(p: Paired, claimed: str, margin, effect, papers, identical) -> str:
         if p.sign_p is not None:
             return identical
         if effect is not None and (p.high < effect if up else p.low > effect):
-            return f"not reproduced: smaller than {papers} (the interval excludes it, not zero)"
-        said = f"zero and {papers}" if effect is not None else "zero"
+            return (f"not reproduced: smaller than {papers} (the interval excludes it, not zero)" if zero == "zero" else
+                    f"not reproduced: smaller than {papers} (the interval excludes it; it includes 1×: no speed-up)")
+        said = f"{zero} and {papers}" if effect is not None else zero
         return f"inconclusive: the interval covers {said} ({_decide(p, 0.0, *(() if effect is None else (effect,)))})"
     if not margin >= 0:
         raise ValueError(f"the margin must be a number at least 0, got {margin!r} (a diverged dense network?)")
@@ -137,7 +141,8 @@ def _leans(v: str, p: Paired, claimed: str) -> tuple[str, ...]:
     return ("above",) if p.diff > 0 else ("below",)
 
 
-def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at_end, unit: str | None) -> str:
+def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at_end, unit: str | None,
+               names: tuple[str, str]) -> str:
     """The verdict ``ladder(a, b)`` gives, held against the networks still improving at their end.
     Such a network's early stop is a lower bound (its minimum validation loss lies at or after
     its last evaluation), and its accuracy there one that more training would most likely
@@ -145,14 +150,13 @@ def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at
     ``a`` still improving pushes ``a - b`` down, one of ``b`` pushes it up; a verdict on the other
     side only gets stronger. For a verdict that needs the difference on the side they push
     toward, the tipping point (:func:`_tipping`): how much higher their values would have to be
-    to change it. Where that is no more than the trial-to-trial spread of their side's values
-    (its standard deviation), a shift as small as one seed's luck would change it: not
-    testable. Beyond it, the verdict stands and says how much would change it. "Though smaller
-    than the paper's" is held the same way, and dropped where it does not stand."""
+    to change it. Where that is within the trial-to-trial spread of their side's values (its
+    standard deviation), a shift as small as one seed's luck would change it: not testable.
+    Beyond it, the verdict stands and says how much would change it. "Though smaller than the
+    paper's" is held the same way, and dropped where it does not stand."""
     v = recorded = ladder(a, b)
     if not at_end:
         return v
-    sides = ("claim's side", "compared side")
     flags = [np.asarray(f, dtype=bool) for f in at_end]
     still = int(sum(f.sum() for f in flags))
     if still and outcome(v) == "inconclusive":  # more trials, or more training: either may decide it
@@ -175,16 +179,20 @@ def _held_back(ladder, a: np.ndarray, b: np.ndarray, p: Paired, claimed: str, at
         with np.errstate(invalid="ignore"):  # the search starts at the scale of the values or their differences
             scale = np.nanmax([spread, float(np.nanstd(a - b)), float(np.abs(np.nanmean(a - b))), 1e-9])
         tip = _tipping(raised, holds, float(scale))
-        those = (f"the still-improving network on the {sides[side]}" if k == 1
-                 else f"the {k} still-improving networks on the {sides[side]}")
-        if tip is not None and tip <= spread:
-            if smaller and n_check == len(checks) - 1:  # only the qualifier fails: drop it
+        if tip is None:
+            continue
+        those = (f"{'one' if k == 1 else k} of the {len(capped)} {names[side]} {'was' if k == 1 else 'were'} still "
+                 f"improving when training stopped")
+        more, own = _amount(tip, unit, k), _amount(spread, unit, 2, bare=True)
+        qualifier = smaller and n_check == len(checks) - 1
+        if tip <= spread:
+            if qualifier:  # only "though smaller than the paper's" fails: drop it
                 return (f"reproduced{v[len(recorded):]} (whether by less than {recorded.split('smaller than ', 1)[1]}, "
-                        f"a longer run decides: it would change if {_moved(those, tip, unit)})")
-            return (f"not testable: it would change if {_moved(those, tip, unit)}, no more than the trials' own "
-                    f"spread (as recorded: {recorded}); a longer run decides")
-        if tip is not None and not (smaller and n_check == len(checks) - 1):
-            v = f"{v} (unless {_moved(those, tip, unit)})"
+                        f"a longer run decides: {those}, and {more} would change that)")
+            return (f"not testable: {those}, and {more}, within the trials' own spread ({own}), would change it (as "
+                    f"it stands: {recorded}); a longer run decides")
+        if not qualifier:
+            v = f"{v} ({those}; {more} would change this, against a trial-to-trial spread of {own})"
     return v
 
 
@@ -204,15 +212,18 @@ def _tipping(raised, holds, scale: float) -> float | None:
     return hi
 
 
-def _moved(those: str, d: float, unit: str | None) -> str:
-    """'the network … had stopped more than 420 iterations later', in the values' own unit."""
+def _amount(d: float, unit: str | None, k: int, bare: bool = False) -> str:
+    """``d`` more, in the values' own unit: 'more than 12 further points for it alone',
+    'stopping more than 62 iterations later each', 'stopping more than 1.19× later'; with
+    ``bare``, the amount alone ('12 points')."""
+    each = "" if bare else (" for it alone" if k == 1 else " each")
     if unit == "log iterations":
-        return f"{those} had stopped more than {np.exp(d):.2f}× later"
+        return f"{np.exp(d):.2f}×" if bare else f"stopping more than {np.exp(d):.2f}× later{each}"
     if unit == "iterations":
-        return f"{those} had stopped more than {d:,.0f} iterations later"
+        return f"{d:,.0f} iterations" if bare else f"stopping more than {d:,.0f} iterations later{each}"
     if unit == "points":
-        return f"{those} had gained more than {d:.2g} points"
-    return f"{those} had been more than {d:.3g} higher"
+        return f"{d:.2g} points" if bare else f"more than {d:.2g} further points{each}"
+    return f"{d:.3g}" if bare else f"more than {d:.3g} higher{each}"
 
 def outcome(v: str) -> str:
     """A verdict reduced to its rung of the ladder (:data:`WORDS`): 'reproduced',

@@ -158,7 +158,7 @@ def test_lenet_claims_are_tested_on_any_run_with_known_answers():
     sooner = by[("tickets reach minimum validation loss sooner than the dense network (the paper's proxy)",
                  "yes, at 21.1% (38% sooner)")]
     # 500 of 3,000 iterations sooner (dense ÷ ticket about 1.2): reproduced, short of the paper's 38% (1.61)
-    assert sooner["verdict"] == "reproduced, though smaller than the paper's 38% sooner"
+    assert sooner["verdict"] == "reproduced, though smaller than the paper's 38% sooner (1.61×)"
     assert sooner["this run"].startswith("at 21.0%: dense ÷ ticket 1.2")
     assert sooner["capped"] == (0, 10)
     reinit = by[("tickets reach minimum validation loss sooner than their random reinitializations", "2.51× sooner at 21%")]
@@ -222,7 +222,7 @@ def test_disagreements_say_which_way_and_what_the_runs_point_to():
     assert rows[0]["never"] == 5  # the criterion: the reinitializations never reach the dense accuracy
     proxy = [r for r in rows if "minimum validation loss" in r["claim"]][0]
     assert proxy["capped"] == (5, 10)
-    assert proxy["verdict"] == ("not testable: 5 of the 5 networks they are compared with were still improving at their end "
+    assert proxy["verdict"] == ("not testable: 5 of the 5 random reinitializations were still improving at their end "
                                 "(a longer run decides)")
     said = verdicts.disagreements({"A": same, "B": capped})
     assert said and all("B cannot test it" in s and "a longer run" in s for s in said)
@@ -286,7 +286,7 @@ def test_a_claim_is_not_testable_where_most_networks_were_still_improving():
     a, b = [10.0, 11.0, 12.0, 13.0], [1.0, 2.0, 2.5, 3.0]
     assert verdicts.verdict(a, b, "higher") == "reproduced"
     assert verdicts.verdict(a, b, "higher", at_end=([0, 0, 0, 0], [1, 1, 0, 0])).startswith(
-        "reproduced (unless the 2 still-improving networks on the compared side had been more than")  # half: testable
+        "reproduced (2 of the 4 networks they are compared with were still improving")  # half: still testable
     assert verdicts.verdict(a, b, "higher", at_end=([1, 1, 1, 0], [0, 0, 0, 0])).startswith(
         "not testable: 3 of the 4 networks the claim is about were still improving")
 
@@ -300,9 +300,10 @@ def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_chang
     dense = np.array([400.0] * 5)
     ticket = np.array([330.0, 340.0, 380.0, 385.0, 375.0])  # tickets stop sooner: trials 0 and 1 most
     assert verdicts.verdict(ticket, dense, "lower") == "reproduced"
-    stands = verdicts.verdict(ticket, dense, "lower", at_end=(first_two, none), unit="iterations")
-    assert stands == ("reproduced (unless the 2 still-improving networks on the claim's side had stopped more than "
-                      "62 iterations later)")
+    names = ("tickets", "dense networks")
+    stands = verdicts.verdict(ticket, dense, "lower", at_end=(first_two, none), unit="iterations", names=names)
+    assert stands == ("reproduced (2 of the 5 tickets were still improving when training stopped; stopping more than "
+                      "62 iterations later each would change this, against a trial-to-trial spread of 25 iterations)")
     tip = 62.0  # checked: raised by a little more than that, the claim is no longer reproduced
     assert verdicts.verdict(ticket + [tip + 1, tip + 1, 0, 0, 0], dense, "lower") != "reproduced"
     assert verdicts.verdict(ticket + [tip - 2, tip - 2, 0, 0, 0], dense, "lower") == "reproduced"
@@ -310,19 +311,23 @@ def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_chang
     assert verdicts.verdict(ticket, dense, "lower", at_end=(none, first_two)) == "reproduced"
     # within the tickets' own spread (a standard deviation of 8.7 iterations here): not testable
     close = ticket + [58.0, 58.0, 0, 0, 0]
-    held = verdicts.verdict(close, dense, "lower", at_end=(first_two, none), unit="iterations")
-    assert held.startswith("not testable: it would change if the 2 still-improving networks on the claim's side had "
-                           "stopped more than 4 iterations later, no more than the trials' own spread (as recorded: "
-                           "reproduced)")
+    held = verdicts.verdict(close, dense, "lower", at_end=(first_two, none), unit="iterations", names=names)
+    assert held == ("not testable: 2 of the 5 tickets were still improving when training stopped, and stopping more "
+                    "than 4 iterations later each, within the trials' own spread (9 iterations), would change it (as "
+                    "it stands: reproduced); a longer run decides")
     assert verdicts.outcome(held) == "not testable"
     # on the log scale (a speed-up), said as a factor
-    assert "had stopped more than 1.19× later" in verdicts.verdict(np.log(ticket), np.log(dense), "lower",
-                                                                  at_end=(first_two, none), unit="log iterations")
+    assert "stopping more than 1.19× later each" in verdicts.verdict(np.log(ticket), np.log(dense), "lower",
+                                                                    at_end=(first_two, none), unit="log iterations")
+    jitter = np.array([1.10, 0.97, 1.04, 1.01, 0.99])  # no clear speed-up either way
+    assert verdicts.verdict(np.log(ticket), np.log(ticket * jitter), "lower", effect=-np.log(3.5), unit="log iterations",
+                            effect_said="the paper's 3.5×").endswith("(the interval excludes it; it includes 1×: "
+                                                                    "no speed-up)")
     # the other way: "more accurate" clearly contradicted, a ticket still improving (it could gain)
     acc_t, acc_d = np.array([88.0, 88.5, 88.6, 88.4, 88.7]), np.array([89.0, 89.0, 89.2, 88.9, 89.3])
-    assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none), unit="points") == (
-        "contradicted: clearly the opposite (unless the still-improving network on the claim's side had gained more "
-        "than 1.2 points)")
+    assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none), unit="points", names=names) == (
+        "contradicted: clearly the opposite (one of the 5 tickets was still improving when training stopped; more "
+        "than 1.2 further points for it alone would change this, against a trial-to-trial spread of 0.27 points)")
     # undecided: more trials may decide it, and so may more training
     assert verdicts.verdict([1.0, -0.5, 2.0, 0.3, 0.1], [0.0] * 5, "higher", at_end=([1, 0, 0, 0, 0], none)).endswith(
         "would decide; 1 network compared was still improving at the end, so a longer run may too)")
@@ -330,8 +335,9 @@ def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_chang
     gains = np.array([0.6, 0.7, 1.0, 2.6, 1.4])
     assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0) == "reproduced, though smaller than the paper's +3.0"
     assert verdicts.verdict(gains, [0.0] * 5, "higher", effect=3.0, at_end=([0, 0, 0, 1, 0], none), unit="points") == (
-        "reproduced (whether by less than the paper's +3.0, a longer run decides: it would change if the "
-        "still-improving network on the claim's side had gained more than 0.78 points)")
+        "reproduced (whether by less than the paper's +3.0, a longer run decides: one of the 5 networks the claim is "
+        "about was still improving when training stopped, and more than 0.78 further points for it alone would "
+        "change that)")
 
 def test_a_claim_is_scanned_over_every_level():
     run = _fabricated_run(ticket_stop_shift=-500)
@@ -774,7 +780,7 @@ def test_the_speed_claim_is_a_ratio_tested_on_the_log_scale(monkeypatch):
 
     assert stats.times([400.0, 800.0], [100.0, 200.0]) == "4.00× (the same in all 2 trials)"
     assert stats.times([300.0, 500.0, 400.0], [100.0, 200.0, 100.0]).startswith(
-        "3.11× (geometric mean of 3 trials' ratios, 95% CI 1.")  # the ratio of the means is 3.0
+        "3.11× (geometric mean, 95% CI 1.")  # the ratio of the means is 3.0
     with pytest.raises(ValueError, match="a speed-up is a claim of direction"):
         claims.paired_row("x", "y", "", [1.0, 2.0], [2.0, 3.0], "same", margin=1.0, speedup=(2.0, "2×", "b ÷ a"))
     with pytest.raises(ValueError, match="a ratio needs positive values"):
@@ -784,7 +790,7 @@ def test_the_speed_claim_is_a_ratio_tested_on_the_log_scale(monkeypatch):
     real = verdicts.verdict
     monkeypatch.setattr(claims, "verdict", lambda *a, **k: seen.append(a) or real(*a, **k))
     first = paper.conv.rows(run, "conv2")[0]
-    ticket, dense, claimed, at_end, margin, effect, effect_said, unit = seen[0]
+    ticket, dense, claimed, at_end, margin, effect, effect_said, unit, names = seen[0]
     s = run.level_nearest(8.8)
     assert np.allclose(ticket, np.log(run.per_trial(s, "ticket", "early_stop_iteration")))
     assert np.allclose(dense, np.log(run.per_trial(0, "ticket", "early_stop_iteration")))

@@ -40,7 +40,8 @@ def rows(res, model: str) -> list[dict]:
     ends_s, ends_0 = _ends(res, s, "ticket"), _ends(res, 0, "ticket")
     speed_row = claims.paired_row(f"{name}: tickets reach minimum validation loss sooner than the dense network",
                                   f"{speed}× sooner at {speed_at}%", f"at {pct(s):.1f}%: ", stop_s, dense_stop,
-                                  "lower", at_end=(ends_s, ends_0), speedup=(speed, f"{speed}×", "dense ÷ ticket"))
+                                  "lower", at_end=(ends_s, ends_0), speedup=(speed, f"{speed}×", "dense ÷ ticket"),
+                                  names=("tickets", "dense networks"))
     rows = [dict(speed_row, level=pct(s), capped=claims.still_improving(ends_s, ends_0))]
     for key, when in (("early_stop_test_acc", "at early stop"), ("final_test_acc", "at the end of training")):
         acc_g, dense_k = res.per_trial(g, "ticket", key), res.per_trial(0, "ticket", key)
@@ -50,6 +51,7 @@ def rows(res, model: str) -> list[dict]:
                          "not reported (the same claim, tested at the end of training)",
                          **{"this run": f"at {pct(g):.1f}%: {stats.brief(acc_g, dense_k)}"},
                          verdict=verdicts.verdict(acc_g, dense_k, "higher", at_end=(ends_g, ends_0), unit="points",
+                                                  names=("tickets", "dense networks"),
                                                   effect=claims.paper_points(gain, model, res.config.get("dataset"))
                                                   if key == "early_stop_test_acc" else None),
                          level=pct(g), capped=claims.still_improving(ends_g, ends_0)))
@@ -59,7 +61,8 @@ def rows(res, model: str) -> list[dict]:
     rows.append(dict(claim=f"{name}: at the sparsest level, random reinitializations are less accurate than tickets",
                      paper="reinitialized networks fall behind as pruning proceeds",
                      **{"this run": f"at {pct(last):.1f}%: ticket − reinit {stats.brief(t_acc, r_acc)}"},
-                     verdict=verdicts.verdict(t_acc, r_acc, "higher", at_end=(ends_t, ends_r), unit="points"),
+                     verdict=verdicts.verdict(t_acc, r_acc, "higher", at_end=(ends_t, ends_r), unit="points",
+                                              names=("tickets", "random reinitializations")),
                      level=pct(last), capped=claims.still_improving(ends_t, ends_r)))
     return rows
 

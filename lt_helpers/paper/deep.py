@@ -43,7 +43,7 @@ def scope_row(network: str, scopes: dict) -> dict:
                 **{"this run": f"at {pct:.1f}%: global − layer-wise {stats.brief(g, lw)}"},
                 verdict=verdicts.verdict(g, lw, "higher", at_end=(near_end(scopes["global"], last, "ticket"),
                                                                 near_end(scopes["layer"], last, "ticket")),
-                                         unit="points"))
+                                         unit="points", names=("global-pruning tickets", "layer-wise tickets")))
 
 
 SHORT_CLAIMED = {"lr 0.1": ("at most", "no tickets: the ticket no better than its reinitialization"),
@@ -66,7 +66,8 @@ def short_lr_rows(lr_runs: dict) -> tuple[list[dict], dict]:
                                         f"{stats.brief(t, r)}; dense {res.per_trial(0, 'ticket').mean():.1f}%"},
                          verdict=verdicts.verdict(t, r, how, at_end=(near_end(res, top, "ticket"),
                                                                    near_end(res, top, "random_reinit")),
-                                                margin=claims.margin_of(res), unit="points")))  # "at most": dense spread
+                                                margin=claims.margin_of(res), unit="points",  # at most: dense spread
+                                                names=("tickets", "random reinitializations"))))
     return rows, leads
 
 
