@@ -66,9 +66,9 @@ def table(styled):
 
 LEGEND = ("*Reproduced*: the run shows the paper's result; *inconclusive*: with this many trials it cannot "
           "decide; *not reproduced*: any effect is smaller than the paper's; *contradicted*: clearly the "
-          "opposite; *not testable*: the run cannot tell (most networks of one side were still improving when "
-          "training stopped, or a few were and a gain within the trials' own spread would change the verdict; "
-          "a network diverged; or there was one trial).")
+          "opposite; *not testable*: the run cannot tell (most networks in one of the groups compared were "
+          "still improving when training stopped, or a few were and a gain within the trials' own spread "
+          "would change the verdict; a network diverged; or there was one trial).")
 
 
 def summary(bullets: list[str]):
