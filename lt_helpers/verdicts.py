@@ -200,6 +200,8 @@ def _tipping(raised, holds, scale: float) -> float | None:
     """The least ``d`` at which ``raised(d)`` (the verdict with the still-improving networks'
     values raised by ``d``) no longer ``holds``, to 1%; None if it holds up to a million
     times ``scale``."""
+    if not np.isfinite(scale):  # censored values (never reached: inf) have no tipping point
+        return None
     hi = scale
     while holds(raised(hi)):
         hi *= 2

@@ -328,6 +328,10 @@ def test_networks_still_improving_that_favour_a_verdict_say_how_much_would_chang
     assert verdicts.verdict(acc_t, acc_d, "higher", at_end=([1, 0, 0, 0, 0], none), unit="points", names=names) == (
         "contradicted: clearly the opposite (one of the 5 tickets was still improving when training stopped; more "
         "than 1.2 further points for it alone would change this, against a trial-to-trial spread of 0.27 points)")
+    # censored values (inf: never reached) have no tipping point; the verdict goes by the order within trials
+    never = verdicts.verdict([100.0, 110.0, 120.0, 130.0, 140.0, 150.0], [np.inf] * 6, "lower",
+                             at_end=([1, 0, 0, 0, 0, 0], [0] * 6), unit="iterations")
+    assert never == "reproduced"
     # undecided: more trials may decide it, and so may more training
     assert verdicts.verdict([1.0, -0.5, 2.0, 0.3, 0.1], [0.0] * 5, "higher", at_end=([1, 0, 0, 0, 0], none)).endswith(
         "would decide; 1 network compared was still improving at the end, so a longer run may too)")
