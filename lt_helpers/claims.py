@@ -41,7 +41,6 @@ def margin_of(run, key: str = "early_stop_test_acc") -> float:
     return spread
 
 
-
 def paper_points(points: float, model: str, dataset: str | None) -> float | None:
     """The paper's accuracy gain ``points`` as the ``effect`` a verdict holds a run to, where the
     run is on the paper's own data set for ``model`` (MNIST for LeNet, CIFAR-10 for the conv nets:
@@ -49,6 +48,7 @@ def paper_points(points: float, model: str, dataset: str | None) -> float | None
     is not the same size on a data set with another ceiling (0.5 of MNIST's ~2% error is a quarter
     of it; of Fashion-MNIST's ~11%, a twentieth). Speed-ups, ratios, carry over (``speedup=``)."""
     return points if dataset == PAPER_DATASET.get(model) else None
+
 
 def table(rows: list[dict]):
     """The paper's claims beside this run's numbers, as a table that shows every word

@@ -44,8 +44,8 @@ def verdict(a, b, claimed: str, at_end=None, margin: float | None = None, effect
       than the margin;
     * ``contradicted``: clearly the opposite (beyond the margin, for a claim of sameness);
     * ``not testable``: one trial, a diverged network, most networks of a side still improving
-      at their end (``at_end``: one flag per trial per side), or some of them still improving
-      where their values, lower bounds, favour the verdict (:func:`_held_back`).
+      at their end (``at_end``: one flag per trial per side), or a few, where a gain within the
+      trials' own spread would change the verdict (:func:`_held_back`).
 
     ``claimed``: ``'higher'`` or ``'lower'`` (a direction; ``effect`` the paper's reported
     ``a - b``, where it gives one), ``'same'`` (within ``±margin``), ``'at least'`` (no lower
