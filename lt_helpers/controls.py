@@ -22,7 +22,7 @@ import torch
 
 from .masks import Mask, keep_like, prune_to_density, random_scores
 
-__all__ = ["Start", "Control", "REGISTRY", "IMP", "COLORS", "LABELS"]
+__all__ = ["Start", "Control", "REGISTRY", "IMP", "FROM_DENSE", "COLORS", "LABELS"]
 
 
 @dataclass(frozen=True)
@@ -102,5 +102,6 @@ REGISTRY = {c.name: c for c in (
             "SNIP (pruned at initialization)", _PALETTE[5], None),
 )}
 IMP = tuple(n for n, c in REGISTRY.items() if n != "ticket" and c.make is not None)  # what run_round trains
+FROM_DENSE = ("oneshot",)  # the controls made from the trained dense weights: a run with none needs not keep them
 COLORS = {n: c.color for n, c in REGISTRY.items()}
 LABELS = {n: c.label for n, c in REGISTRY.items()}

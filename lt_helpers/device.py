@@ -31,8 +31,8 @@ def provenance(device) -> dict:
         name = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     info = dict(lt_helpers=__version__, torch=torch.__version__, python=platform.python_version(),
                 git_commit=git_commit(), device_name=name, cpu_threads=torch.get_num_threads())
-    if device.type == "cpu":
-        info["kernel_probe"] = kernel_probe()
+    if device.type == "cpu":  # which kernels computed the records (both decide their last digits)
+        info.update(kernel_probe=kernel_probe(), cpu_capability=torch.backends.cpu.get_cpu_capability())
     return info
 
 
@@ -41,7 +41,11 @@ def kernel_probe() -> str:
     LeNet step runs (forward and both backward products, at a few batch sizes) on fixed
     inputs, single-threaded. Two machines can share a device name ("x86_64, 2 cores") and
     still round differently (another generation of the same CPU family picks other
-    kernels); records are reproducible bit for bit only where this probe is the same."""
+    kernels); records are reproducible bit for bit only where this probe is the same, and so is
+    the instruction set PyTorch's own element-wise and reduction kernels use
+    (``torch.backends.cpu.get_cpu_capability()``, which :func:`provenance` records beside it:
+    an AVX-512 machine and an AVX2 one can share the probe and still differ in a softmax's last
+    digit)."""
     import hashlib
 
     before = torch.get_num_threads()

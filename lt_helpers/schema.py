@@ -42,7 +42,8 @@ _PROVENANCE = {"type": "object", "description": "versions, machine and wall time
                "required": ["lt_helpers", "torch", "python", "git_commit", "device_name", "cpu_threads", "wall_time_s"],
                "properties": {"lt_helpers": _TEXT, "torch": _TEXT, "python": _TEXT, "git_commit": {"type": ["string", "null"]},
                               "device_name": _TEXT, "cpu_threads": {"type": "integer", "minimum": 1},
-                              "wall_time_s": {"type": "number", "minimum": 0}, "kernel_probe": _TEXT}}
+                              "wall_time_s": {"type": "number", "minimum": 0}, "kernel_probe": _TEXT,
+                              "cpu_capability": _TEXT}}
 
 _CONFIG = {
     "type": "object", "description": "the experiment, and where it ran",

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from . import schema
+from .controls import FROM_DENSE
 from .errors import LTError, ResultsError
 from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
@@ -113,6 +114,12 @@ def resume(results: Results, out: Path) -> None:
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
 
 
+def needs_dense(config: dict) -> bool:
+    """Whether the experiment ``config`` trains a control made from the trained dense weights
+    (else its ``state.pt`` may lack them: :mod:`lt_helpers.carry` leaves them out)."""
+    return bool(set(config.get("controls") or ()) & set(FROM_DENSE))
+
+
 def expected_networks(config: dict, rnd: int) -> set[tuple]:
     """``(trial, round, condition)`` of every network that round ``rnd`` of the experiment
     ``config`` trains: each trial's ticket, and its controls where that round has them."""
@@ -146,7 +153,7 @@ def _check_state(done: Results, last: int, out: Path) -> None:
     every trial's masks fit the model (names, shapes, 0/1), follow the pruning schedule round by
     round (each keeps a subset of the one before, as many weights as pruning leaves: a layer is
     emptied only where the rates ask for it) and match the ticket records' densities; the dense
-    weights fit the model and are finite."""
+    weights, where a control is made from them (:func:`needs_dense`), fit the model and are finite."""
     import math
 
     from .data import INPUT_SHAPE
@@ -193,7 +200,7 @@ def _check_state(done: Results, last: int, out: Path) -> None:
                 refuse(f"holds trial {t}'s mask of round {rnd} keeping {mask.percent_remaining():.3f}% of the weights "
                        f"where its record says {record['percent_remaining']:.3f}%")
             prev = mask
-        if last >= 0:
+        if last >= 0 and needs_dense(config):
             dense = done.dense.get(t, {})
             bad = sorted(n for n in shapes if n not in dense or tuple(dense[n].shape) != shapes[n]
                          or not math.isfinite(float(dense[n].float().abs().sum())))

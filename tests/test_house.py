@@ -125,6 +125,17 @@ ROUNDS_UNLIKE_THE_MNIST1D_RUN = {"498b5340c1319e61": "a 2-core Xeon with AVX512-
                                                      "code of 02a7896, which made nothing else differ",
                                  "e55abd70d6331e5a": "a 2-core AMD EPYC, 2026-12-07: the code of bc8a22c, before #39's "
                                                      "change, fails here the same way"}
+# PyTorch's CPU capability on the machines that made the references before runs recorded it (their notes: an
+# AMD EPYC without AVX-512; a Xeon with AVX512-FP16)
+CAPABILITY_BEFORE_IT_WAS_RECORDED = {"e55abd70d6331e5a": "AVX2", "498b5340c1319e61": "AVX512"}
+
+
+def _kernels(prov: dict) -> tuple[str, str]:
+    """(kernel probe, CPU capability) of a run's provenance: what decides its records' last digits."""
+    probe = prov["kernel_probe"]
+    return probe, prov.get("cpu_capability") or CAPABILITY_BEFORE_IT_WAS_RECORDED.get(probe, "unknown")
+
+
 REFERENCE = ROOT / "tests" / "reference" / "lenet_300_100-mnist1d-reference.json.gz"
 REFERENCE_RUN = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", rounds=3, trials=3,
                      controls=("random_reinit", "oneshot"), hyper={"iterations": 400, "eval_every": 25})
@@ -134,7 +145,7 @@ def make_reference(mnist1d_data, path=REFERENCE) -> None:
     """Re-make the reference run (after a change that moves numbers, say so in the change):
     ``python -c "from tests.test_house import make_reference; make_reference(None)"``; on a
     machine whose kernels round otherwise, a second reference beside it, named by its probe
-    (``path=REFERENCE.with_name(f"...-reference-{probe}.json.gz")``), made with code that
+    (``path=REFERENCE.with_name(f"...-reference-{probe}-{capability}.json.gz")``), made with code that
     reproduces the first where that one's kernels are."""
     import gzip
 
@@ -145,15 +156,17 @@ def make_reference(mnist1d_data, path=REFERENCE) -> None:
 
 def test_a_reference_run_reproduces_bit_for_bit_where_the_kernels_round_alike(mnist1d):
     """A small IMP run (3 levels, tickets and two controls, 400 iterations) committed with its
-    machine's kernel probe, rerun by today's code: identical records wherever the probe
-    matches. Records also depend on the machine's kernels; the probe says which machines
-    share them (one reference per kind of machine the book has been built on)."""
-    refs = {r.config["provenance"]["kernel_probe"]: r
+    machine's kernel probe and instruction set, rerun by today's code: identical records wherever
+    both match. Records also depend on the machine's kernels; the probe and PyTorch's CPU
+    capability say which machines share them (one reference per kind of machine the book has
+    been built on)."""
+    refs = {_kernels(r.config["provenance"]): r
             for r in map(results.load_results, sorted(REFERENCE.parent.glob(REFERENCE.name.split(".")[0] + "*.json.gz")))}
-    if device.kernel_probe() not in refs:
-        pytest.skip(f"the references were made where the kernel probe is {', '.join(refs)}; here it is "
-                    f"{device.kernel_probe()}")
-    ref = refs[device.kernel_probe()]
+    here = _kernels(device.provenance("cpu"))
+    if here not in refs:
+        pytest.skip(f"the references were made where the kernels are {', '.join(map('/'.join, refs))}; here they are "
+                    f"{'/'.join(here)}")
+    ref = refs[here]
     before = torch.get_num_threads()
     torch.set_num_threads(ref.config["provenance"]["cpu_threads"])
     try:

@@ -17,12 +17,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .. import schema
 from ..errors import LTError, check_choice
 from ..files import atomic_write
-from ..masks import Mask
+from ..masks import from_bits, to_bits
 from ..results import Results, load_results
 
 # name -> the command that made it (from the repository root; see the book's appendix)
@@ -158,26 +157,15 @@ def _where(folder):
 
 
 def _pack_masks(masks: dict) -> bytes:
-    """Masks as a compressed .npz: one bit per weight (numpy.packbits) and their shapes."""
-    arrays, shapes = {}, {}
-    for (t, r), mask in masks.items():
-        for layer, m in mask.items():
-            arrays[f"{t}/{r}/{layer}"] = np.packbits(m.numpy().astype(bool).ravel())
-            shapes[f"{t}/{r}/{layer}"] = list(m.shape)
+    """Masks as a compressed .npz: one bit per weight (:func:`lt_helpers.masks.to_bits`)."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, shapes=np.array(json.dumps(shapes)), **arrays)
+    np.savez_compressed(buffer, **to_bits(masks))
     return buffer.getvalue()
 
 
 def _unpack_masks(data: bytes) -> dict:
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        shapes = json.loads(str(npz["shapes"]))
-        masks: dict = {}
-        for key, shape in shapes.items():
-            t, r, layer = key.split("/", 2)
-            bits = np.unpackbits(npz[key], count=int(np.prod(shape))).astype(bool).reshape(shape)
-            masks.setdefault((int(t), int(r)), Mask())[layer] = torch.from_numpy(bits)
-    return masks
+        return from_bits(npz)
 
 
 def write_full_run(results_json, name: str, folder=None) -> Path:

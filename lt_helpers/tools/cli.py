@@ -7,7 +7,8 @@ Example::
 
 writes ``runs/lenet/results.json`` after every finished round (and a round in progress to
 ``runs/lenet/partial/`` every few minutes); running the same command again goes on where it
-stopped. ``python -m lt_helpers models`` lists the models.
+stopped. ``python -m lt_helpers models`` lists the models; ``pack`` and ``unpack`` carry a run's
+finished rounds to another machine in one small file (:mod:`lt_helpers.carry`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
+    pk = sub.add_parser("pack", help="pack a run's finished rounds into one small file, to go on elsewhere")
+    pk.add_argument("out", help="the run's folder (the --out of its imp command)")
+    pk.add_argument("file", help="the file to write (.npz)")
+    un = sub.add_parser("unpack", help="rebuild a packed run as a folder that its imp command resumes from")
+    un.add_argument("file", help="the packed run (.npz)")
+    un.add_argument("out", help="a new folder: then rerun the imp command with this --out")
     res = sub.add_parser("results", help="execute every chapter headless with papermill (make results)")
     res.add_argument("--preset", default="quick", help=f"one of: {', '.join(presets.PRESETS)}")
     res.add_argument("--dataset", default="auto", help=f"one of: {', '.join(data.DATASETS)}, or auto")
@@ -125,6 +132,12 @@ def main(argv=None) -> int:
                     counts = models.count_weights(net)
                     print(f"{name:16s} input {str(shape):12s} {sum(counts.values()):>10,d} prunable weights  "
                           + "  ".join(f"{k}={v:,d}" for k, v in counts.items()))
+            return 0
+        if args.command in ("pack", "unpack"):
+            from .. import carry
+
+            done = carry.pack(args.out, args.file) if args.command == "pack" else carry.unpack(args.file, args.out)
+            print(f"wrote {done}")
             return 0
         if args.command == "sweep":
             from .sweep import main as run_sweep

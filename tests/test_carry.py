@@ -1,0 +1,82 @@
+"""A run packed into one file on one machine and unpacked on another goes on as if it had never
+moved (lt_helpers.carry; ``python -m lt_helpers pack`` / ``unpack``)."""
+import numpy as np
+import pytest
+import torch
+
+from lt_helpers import carry, iterative
+from lt_helpers.errors import ResultsError
+from lt_helpers.tools import cli
+
+SMOKE = dict(model="lenet_300_100", dataset="mnist1d", preset="smoke", hyper={"iterations": 60, "eval_every": 20})
+
+
+def _run(mnist1d, **kw):
+    return iterative.run_imp(**{**SMOKE, **kw}, data=mnist1d)
+
+
+@pytest.mark.parametrize("controls", [("random_reinit",), ("random_reinit", "oneshot")])
+def test_a_carried_run_goes_on_record_for_record(mnist1d, tmp_path, controls):
+    whole = _run(mnist1d, rounds=3, trials=2, controls=controls, out=tmp_path / "whole")
+    _run(mnist1d, rounds=2, trials=2, controls=controls, out=tmp_path / "here")
+    carry.pack(tmp_path / "here", tmp_path / "run.npz")
+    carry.unpack(tmp_path / "run.npz", tmp_path / "there")
+    resumed = _run(mnist1d, rounds=3, trials=2, controls=controls, out=tmp_path / "there")
+    assert resumed.runs == whole.runs
+    assert whole.masks.keys() == resumed.masks.keys()
+    for key, m in whole.masks.items():
+        assert all(torch.equal(m[n], resumed.masks[key][n]) for n in m)
+    with np.load(tmp_path / "run.npz") as npz:  # the trained dense weights travel only where a control uses them
+        assert any(k.startswith("dense/") for k in npz.files) == ("oneshot" in controls)
+
+
+def test_the_packed_file_is_a_fraction_of_the_folder(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=2, out=tmp_path / "run")
+    carry.pack(tmp_path / "run", tmp_path / "run.npz")
+    folder = sum(p.stat().st_size for p in (tmp_path / "run").iterdir())
+    assert (tmp_path / "run.npz").stat().st_size < folder / 4
+
+
+def test_a_damaged_pack_is_refused_and_writes_nothing(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    carry.pack(tmp_path / "run", tmp_path / "run.npz")
+    with np.load(tmp_path / "run.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    key = next(k for k in arrays if k.startswith("masks/0/1/"))
+    arrays[key] = arrays[key].copy()
+    arrays[key][0] ^= 1  # one weight's bit flipped
+    np.savez_compressed(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ResultsError, match="bad.npz is damaged"):
+        carry.unpack(tmp_path / "bad.npz", tmp_path / "there")
+    assert not (tmp_path / "there").exists()
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ResultsError, match="junk.npz is not a run packed by lt_helpers"):
+        carry.unpack(tmp_path / "junk.npz", tmp_path / "there")
+
+
+def test_unpacking_never_overwrites_a_run(mnist1d, tmp_path):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    carry.pack(tmp_path / "run", tmp_path / "run.npz")
+    before = (tmp_path / "run" / "results.json").read_bytes()
+    with pytest.raises(ResultsError, match="already holds a run"):
+        carry.unpack(tmp_path / "run.npz", tmp_path / "run")
+    assert (tmp_path / "run" / "results.json").read_bytes() == before
+
+
+def test_the_command_line_packs_and_unpacks(mnist1d, tmp_path, capsys):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    assert cli.main(["pack", str(tmp_path / "run"), str(tmp_path / "run.npz")]) == 0
+    assert cli.main(["unpack", str(tmp_path / "run.npz"), str(tmp_path / "there")]) == 0
+    assert (tmp_path / "there" / "state.pt").is_file() and "wrote" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["pack", str(tmp_path / "empty"), str(tmp_path / "x.npz")]) == 2
+    assert "no results file" in capsys.readouterr().err
+
+
+def test_a_runs_provenance_names_the_kernels_that_computed_it():
+    """The kernel probe alone let an AVX-512 machine pass for an AVX2 one whose records it does
+    not reproduce: PyTorch's own kernels follow the CPU capability, recorded beside the probe."""
+    from lt_helpers import device
+
+    prov = device.provenance("cpu")
+    assert prov["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and prov["kernel_probe"]
