@@ -153,7 +153,8 @@ def _check_state(done: Results, last: int, out: Path) -> None:
     every trial's masks fit the model (names, shapes, 0/1), follow the pruning schedule round by
     round (each keeps a subset of the one before, as many weights as pruning leaves: a layer is
     emptied only where the rates ask for it) and match the ticket records' densities; the dense
-    weights, where a control is made from them (:func:`needs_dense`), fit the model and are finite."""
+    weights fit the model and are finite, for every trial (for none only where no control is made
+    from them, :func:`needs_dense`: a run :mod:`lt_helpers.carry` brought leaves them out)."""
     import math
 
     from .data import INPUT_SHAPE
@@ -200,7 +201,7 @@ def _check_state(done: Results, last: int, out: Path) -> None:
                 refuse(f"holds trial {t}'s mask of round {rnd} keeping {mask.percent_remaining():.3f}% of the weights "
                        f"where its record says {record['percent_remaining']:.3f}%")
             prev = mask
-        if last >= 0 and needs_dense(config):
+        if last >= 0 and (needs_dense(config) or done.dense):  # kept for every trial, or (carried) for none
             dense = done.dense.get(t, {})
             bad = sorted(n for n in shapes if n not in dense or tuple(dense[n].shape) != shapes[n]
                          or not math.isfinite(float(dense[n].float().abs().sum())))

@@ -80,3 +80,20 @@ def test_a_runs_provenance_names_the_kernels_that_computed_it():
 
     prov = device.provenance("cpu")
     assert prov["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and prov["kernel_probe"]
+
+
+def test_dense_weights_may_be_left_out_only_where_no_control_is_made_from_them(mnist1d, tmp_path):
+    from lt_helpers.results import state_digest
+
+    for controls, accepted in ((("random_reinit",), True), (("oneshot",), False)):
+        out = tmp_path / controls[0]
+        _run(mnist1d, rounds=2, trials=2, controls=controls, out=out)
+        state = torch.load(out / "state.pt", weights_only=True)
+        state["dense"] = {}  # what a carried run holds
+        state["sha256"] = state_digest(state)
+        torch.save(state, out / "state.pt")
+        if accepted:
+            assert len(_run(mnist1d, rounds=3, trials=2, controls=controls, out=out).runs) == 2 + 4 + 4
+        else:
+            with pytest.raises(ResultsError, match="trial 0's dense weights missing"):
+                _run(mnist1d, rounds=3, trials=2, controls=controls, out=out)
