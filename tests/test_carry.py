@@ -1,5 +1,8 @@
 """A run packed into one file on one machine and unpacked on another goes on as if it had never
 moved (lt_helpers.carry; ``python -m lt_helpers pack`` / ``unpack``)."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -97,3 +100,21 @@ def test_dense_weights_may_be_left_out_only_where_no_control_is_made_from_them(m
         else:
             with pytest.raises(ResultsError, match="trial 0's dense weights missing"):
                 _run(mnist1d, rounds=3, trials=2, controls=controls, out=out)
+
+
+IN_PROGRESS = sorted((Path(__file__).resolve().parents[1] / "results" / "in-progress").glob("*.npz"))
+
+
+@pytest.mark.parametrize("packed", IN_PROGRESS, ids=lambda p: p.name)
+def test_a_committed_run_in_progress_unpacks_to_a_folder_its_command_resumes(packed, tmp_path):
+    """results/in-progress holds full runs that train across sessions, packed after each: each one
+    unpacks, and passes every check a resumed run makes (records without a gap, masks that follow
+    the pruning schedule round by round and match the records)."""
+    from lt_helpers import store
+    from lt_helpers.results import Results, load_results
+
+    carry.unpack(packed, tmp_path / "run")
+    done = load_results(tmp_path / "run")
+    fresh = Results(json.loads(json.dumps(done.config)))
+    store.resume(fresh, tmp_path / "run")
+    assert fresh.runs == done.runs and max(r["round"] for r in done.runs) < done.config["rounds"] - 1
