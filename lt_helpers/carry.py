@@ -5,11 +5,14 @@ it started on, and its folder (``results.json`` and ``state.pt``) is large: ``st
 the masks as booleans and each trial's trained dense weights. What the next round needs is
 smaller: the records, every mask (one bit per weight, :func:`lt_helpers.masks.to_bits`), and the
 trained dense weights or the rewound ones only where the experiment uses them (the one-shot
-control, rewinding); the initial weights θ0 come from the run's seed. :func:`pack` writes that
-as one ``.npz`` (about 2 MB a round for Conv-2's five trials, against 80 MB and more);
+control, rewinding: then they travel whole, 66 MB for Conv-2's five trials); the initial
+weights θ0 come from the run's seed. :func:`pack` writes that as one ``.npz`` (without those
+weights about 2 MB a round for Conv-2's five trials, against 80 MB and more);
 :func:`unpack` rebuilds a folder that ``lt_helpers imp --out`` resumes from, and checks that
 the masks and weights it rebuilt are, bit for bit, the ones packed. A round in progress
-(``out/partial``) is not carried: it starts over on the other machine.
+(``out/partial``) is not carried: it starts over on the other machine (:func:`left_behind`
+says so). Where the other machine's kernels differ, the resumed run records both machines
+(:func:`lt_helpers.store.resume`, ``provenance.earlier``).
 
     python -m lt_helpers pack runs/conv2 conv2.npz     # on the first machine
     python -m lt_helpers unpack conv2.npz runs/conv2   # on the next, then rerun the imp command
@@ -19,18 +22,22 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import schema
 from .errors import ResultsError
 from .files import atomic_write
 from .masks import from_bits, to_bits
 from .results import load_results, state_digest
 from .store import needs_dense, write_results
 
-__all__ = ["pack", "unpack"]
+__all__ = ["pack", "unpack", "left_behind"]
 
 
 def _state(masks: dict, dense: dict, rewound: dict) -> dict:
@@ -61,19 +68,26 @@ def pack(out, file) -> Path:
     _weights(arrays, "rewound", results.rewound)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
+    if file.is_dir():
+        raise ResultsError(f"{file} is a folder; name the file to write, such as {file / (out.name + '.npz')}")
+    file.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(file, lambda tmp: tmp.write_bytes(buffer.getvalue()))
     return file
 
 
 def unpack(file, out) -> Path:
-    """Rebuild the run packed in ``file`` as folder ``out`` (which must not hold a run yet): its
-    ``state.pt`` first, then its ``results.json``, as a run writes them. Returns ``out``."""
+    """Rebuild the run packed in ``file`` as folder ``out``, which must be new or empty: its
+    ``state.pt`` and ``results.json`` are written into a folder beside it, renamed to ``out``
+    once both are there (a stopped unpack leaves no half-run that a rerun of ``imp`` would start
+    over in). Returns ``out``."""
     file, out = Path(file), Path(out)
-    if (out / "results.json").exists() or (out / "state.pt").exists():
-        raise ResultsError(f"{out} already holds a run; it was left untouched: unpack into a new folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ResultsError(f"{out} already exists and is not an empty folder; it was left untouched: unpack into a "
+                           "new folder")
     try:
         with np.load(file, allow_pickle=False) as npz:
             raw = json.loads(str(npz["results"]))
+            schema.check(raw, file)
             weights = {kind: {} for kind in ("dense", "rewound")}
             for key in npz.files:
                 kind, _, rest = key.partition("/")
@@ -84,14 +98,33 @@ def unpack(file, out) -> Path:
             packed = str(npz["sha256"])
     except FileNotFoundError:
         raise ResultsError(f"no packed run at {file}") from None
-    except (OSError, ValueError, KeyError) as err:
-        raise ResultsError(f"{file} is not a run packed by lt_helpers ({type(err).__name__}: {err})") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise ResultsError(f"{file} is not a run packed by lt_helpers, or is damaged ({type(err).__name__}: {err}); "
+                           "pack it again where it ran") from None
     if state_digest(state) != packed:
         raise ResultsError(f"{file} is damaged: the masks and weights it holds do not match its checksum; "
                            f"{out} was left untouched")
-    out.mkdir(parents=True, exist_ok=True)
     state = dict(round=max((r["round"] for r in raw["runs"]), default=-1), **state)
     state["sha256"] = state_digest(state)
-    atomic_write(out / "state.pt", lambda p: torch.save(state, p))
-    write_results(out / "results.json", raw["config"], raw["runs"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        torch.save(state, building / "state.pt")
+        write_results(building / "results.json", raw["config"], raw["runs"])
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        building.rename(out)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
     return out
+
+
+def left_behind(out) -> str | None:
+    """What :func:`pack` does not carry from ``out``: the round in progress, in words, or None."""
+    from .checkpoint import seconds
+
+    partial = Path(out) / "partial"
+    if not partial.is_dir() or not any(partial.iterdir()):
+        return None
+    return (f"the round in progress ({seconds(partial) / 60:.0f} minutes of training saved in {partial}) is not "
+            "carried: it starts over where the run goes on")

@@ -43,7 +43,10 @@ _PROVENANCE = {"type": "object", "description": "versions, machine and wall time
                "properties": {"lt_helpers": _TEXT, "torch": _TEXT, "python": _TEXT, "git_commit": {"type": ["string", "null"]},
                               "device_name": _TEXT, "cpu_threads": {"type": "integer", "minimum": 1},
                               "wall_time_s": {"type": "number", "minimum": 0}, "kernel_probe": _TEXT,
-                              "cpu_capability": _TEXT}}
+                              "cpu_capability": _TEXT,
+                              "earlier": {"type": "array", "items": {"type": "object"},
+                                          "description": "where a resumed run's earlier rounds were computed, "
+                                                         "when elsewhere (lt_helpers.store)"}}}
 
 _CONFIG = {
     "type": "object", "description": "the experiment, and where it ran",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -110,8 +111,30 @@ def resume(results: Results, out: Path) -> None:
     _check_complete(done, last, out)
     _check_state(done, last, out)
     results.runs = [r for r in done.runs if r["round"] <= last]
-    results.config["provenance"]["wall_time_s"] = done.config.get("provenance", {}).get("wall_time_s", 0.0)
+    _carry_provenance(done.config.get("provenance", {}), results.config["provenance"], last, out)
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
+
+
+# what decides a record's last digits besides the code: where these differ, the rounds before and after a resume
+# were computed by different kernels (lt_helpers.device.kernel_probe)
+ARITHMETIC = ("device_name", "kernel_probe", "cpu_capability", "torch", "cpu_threads")
+
+
+def _carry_provenance(then: dict, now: dict, last: int, out: Path) -> None:
+    """Keep what a resumed run's finished rounds were computed on: its wall time goes on, and
+    where it was made on other kernels (:data:`ARITHMETIC`; a run carried to another machine,
+    :mod:`lt_helpers.carry`), that machine's provenance joins ``earlier``, with the last round it
+    computed, and stderr says that the records are not, bit for bit, one machine's."""
+    now["wall_time_s"] = then.get("wall_time_s", 0.0)
+    earlier = list(then.get("earlier", []))
+    moved = [k for k in ARITHMETIC if k in then and then[k] != now.get(k)]
+    if moved and last >= 0:
+        earlier.append({**{k: v for k, v in then.items() if k not in ("earlier", "wall_time_s")}, "until_round": last})
+        print(f"note: rounds up to {last} in {out} were computed elsewhere ({', '.join(f'{k} {then[k]}' for k in moved)}; "
+              f"here {', '.join(f'{k} {now.get(k)}' for k in moved)}): the records from round {last + 1} on are not, "
+              "bit for bit, what the first machine would give; provenance.earlier says so", file=sys.stderr)
+    if earlier:
+        now["earlier"] = earlier
 
 
 def needs_dense(config: dict) -> bool:
@@ -207,5 +230,6 @@ def _check_state(done: Results, last: int, out: Path) -> None:
                          or not math.isfinite(float(dense[n].float().abs().sum())))
             if bad:
                 refuse(f"holds trial {t}'s dense weights missing, misshapen or not finite in {bad[0]}")
+        if last >= 0:
             if config.get("rewind") and t not in done.rewound:
                 refuse(f"lacks trial {t}'s weights at iteration {config['rewind']}, which the experiment rewinds to")

@@ -65,8 +65,13 @@ def survivors_explorer(results, trial: int = 0):
 def init_vs_final_explorer(results, trial: int = 0):
     """Pick a round and a layer; see initial against trained (dense) weights, coloured by
     whether that round's ticket keeps them."""
+    from .errors import LTError
     from .plots import init_vs_final
 
+    if trial not in results.dense:
+        raise LTError(f"this run holds no trained dense weights for trial {trial}: a run carried to this machine "
+                      "(python -m lt_helpers pack) leaves them out where no control uses them; explore the run "
+                      "where it was made, or train it here")
     return explore(lambda round, layer: init_vs_final(results.theta0[trial][layer], results.dense[trial][layer],
                                                       results.masks[(trial, round)][layer],
                                                       title=f"trial {trial}, round {round}: {layer}"),

@@ -18,19 +18,21 @@ def _run(mnist1d, **kw):
     return iterative.run_imp(**{**SMOKE, **kw}, data=mnist1d)
 
 
-@pytest.mark.parametrize("controls", [("random_reinit",), ("random_reinit", "oneshot")])
-def test_a_carried_run_goes_on_record_for_record(mnist1d, tmp_path, controls):
-    whole = _run(mnist1d, rounds=3, trials=2, controls=controls, out=tmp_path / "whole")
-    _run(mnist1d, rounds=2, trials=2, controls=controls, out=tmp_path / "here")
+@pytest.mark.parametrize("controls, rewind", [(("random_reinit",), 0), (("random_reinit", "oneshot"), 0),
+                                             (("random_reinit",), 20)])
+def test_a_carried_run_goes_on_record_for_record(mnist1d, tmp_path, controls, rewind):
+    whole = _run(mnist1d, rounds=3, trials=2, controls=controls, rewind=rewind, out=tmp_path / "whole")
+    _run(mnist1d, rounds=2, trials=2, controls=controls, rewind=rewind, out=tmp_path / "here")
     carry.pack(tmp_path / "here", tmp_path / "run.npz")
     carry.unpack(tmp_path / "run.npz", tmp_path / "there")
-    resumed = _run(mnist1d, rounds=3, trials=2, controls=controls, out=tmp_path / "there")
+    resumed = _run(mnist1d, rounds=3, trials=2, controls=controls, rewind=rewind, out=tmp_path / "there")
     assert resumed.runs == whole.runs
     assert whole.masks.keys() == resumed.masks.keys()
     for key, m in whole.masks.items():
         assert all(torch.equal(m[n], resumed.masks[key][n]) for n in m)
     with np.load(tmp_path / "run.npz") as npz:  # the trained dense weights travel only where a control uses them
         assert any(k.startswith("dense/") for k in npz.files) == ("oneshot" in controls)
+        assert any(k.startswith("rewound/") for k in npz.files) == bool(rewind)
 
 
 def test_the_packed_file_is_a_fraction_of_the_folder(mnist1d, tmp_path):
@@ -52,18 +54,56 @@ def test_a_damaged_pack_is_refused_and_writes_nothing(mnist1d, tmp_path):
     with pytest.raises(ResultsError, match="bad.npz is damaged"):
         carry.unpack(tmp_path / "bad.npz", tmp_path / "there")
     assert not (tmp_path / "there").exists()
-    (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ResultsError, match="junk.npz is not a run packed by lt_helpers"):
-        carry.unpack(tmp_path / "junk.npz", tmp_path / "there")
+    for junk in (b"not a zip", (tmp_path / "run.npz").read_bytes()[:5000]):  # a cut copy too
+        (tmp_path / "junk.npz").write_bytes(junk)
+        with pytest.raises(ResultsError, match="junk.npz is not a run packed by lt_helpers, or is damaged"):
+            carry.unpack(tmp_path / "junk.npz", tmp_path / "there")
+    assert not (tmp_path / "there").exists()
 
 
-def test_unpacking_never_overwrites_a_run(mnist1d, tmp_path):
+def test_a_stopped_unpack_leaves_no_half_run(mnist1d, tmp_path, monkeypatch):
+    """results.json written after state.pt: a stop between them left a folder that unpack refused
+    and imp started over in. Now the folder appears whole or not at all."""
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    carry.pack(tmp_path / "run", tmp_path / "run.npz")
+
+    def stopped(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(carry, "write_results", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        carry.unpack(tmp_path / "run.npz", tmp_path / "there")
+    assert not (tmp_path / "there").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run", "run.npz"]
+
+
+def test_unpacking_never_overwrites_anything(mnist1d, tmp_path):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
     carry.pack(tmp_path / "run", tmp_path / "run.npz")
     before = (tmp_path / "run" / "results.json").read_bytes()
-    with pytest.raises(ResultsError, match="already holds a run"):
-        carry.unpack(tmp_path / "run.npz", tmp_path / "run")
-    assert (tmp_path / "run" / "results.json").read_bytes() == before
+    (tmp_path / "a file").write_text("mine")
+    (tmp_path / "lock only").mkdir()
+    (tmp_path / "lock only" / ".lock").write_text("")
+    for there in ("run", "a file", "lock only"):
+        with pytest.raises(ResultsError, match="already exists and is not an empty folder"):
+            carry.unpack(tmp_path / "run.npz", tmp_path / there)
+    assert (tmp_path / "run" / "results.json").read_bytes() == before and (tmp_path / "a file").read_text() == "mine"
+    (tmp_path / "empty").mkdir()
+    assert (carry.unpack(tmp_path / "run.npz", tmp_path / "empty") / "state.pt").is_file()
+
+
+def test_a_run_resumed_on_other_kernels_names_both_machines(mnist1d, tmp_path, capsys):
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    saved["config"]["provenance"].update(kernel_probe="0123456789abcdef", cpu_capability="AVX2")  # as if made there
+    (tmp_path / "run" / "results.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+    _run(mnist1d, rounds=3, trials=1, out=tmp_path / "run")
+    prov = json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]
+    assert [(e["kernel_probe"], e["until_round"]) for e in prov["earlier"]] == [("0123456789abcdef", 1)]
+    assert prov["kernel_probe"] != "0123456789abcdef"
+    assert "rounds up to 1" in capsys.readouterr().err
+    _run(mnist1d, rounds=4, trials=1, out=tmp_path / "run")  # resumed again on the same machine: nothing added
+    assert len(json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]["earlier"]) == 1
 
 
 def test_the_command_line_packs_and_unpacks(mnist1d, tmp_path, capsys):
@@ -74,6 +114,10 @@ def test_the_command_line_packs_and_unpacks(mnist1d, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert cli.main(["pack", str(tmp_path / "empty"), str(tmp_path / "x.npz")]) == 2
     assert "no results file" in capsys.readouterr().err
+    assert cli.main(["pack", str(tmp_path / "run"), str(tmp_path / "new" / "folder" / "run.npz")]) == 0  # made
+    (tmp_path / "run" / "partial" / "round2-from0").mkdir(parents=True)  # a round in progress: not carried, said
+    assert cli.main(["pack", str(tmp_path / "run"), str(tmp_path / "again.npz")]) == 0
+    assert "the round in progress" in capsys.readouterr().err
 
 
 def test_a_runs_provenance_names_the_kernels_that_computed_it():
@@ -118,3 +162,14 @@ def test_a_committed_run_in_progress_unpacks_to_a_folder_its_command_resumes(pac
     fresh = Results(json.loads(json.dumps(done.config)))
     store.resume(fresh, tmp_path / "run")
     assert fresh.runs == done.runs and max(r["round"] for r in done.runs) < done.config["rounds"] - 1
+
+
+def test_chapter_6s_explorer_says_so_where_a_carried_run_has_no_dense_weights(mnist1d, tmp_path):
+    from lt_helpers import widgets
+    from lt_helpers.errors import LTError
+    from lt_helpers.results import load_results
+
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    carry.unpack(carry.pack(tmp_path / "run", tmp_path / "run.npz"), tmp_path / "there")
+    with pytest.raises(LTError, match="no trained dense weights for trial 0"):
+        widgets.init_vs_final_explorer(load_results(tmp_path / "there"), trial=0)
