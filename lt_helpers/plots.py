@@ -180,15 +180,21 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
     trial's minimum validation loss was its last evaluation (``early_stop_at_end``).
     ``frame`` is ``Results.frame()``, or several of them concatenated with their own
     condition names (e.g. ``"dropout 0.5"``); a condition without its own round 0 starts
-    from the shared dense network."""
+    from the shared dense network, unless it was trained at some levels only (``--control-rounds``):
+    then it is drawn at those levels alone, markers with their min–max bars (several such
+    conditions side by side, a few percent apart, joined by a faint dotted guide), not from the
+    dense network through levels it never trained at."""
     ax = ax or plt.gca()
     conditions = conditions or [c for c in COLORS if c in set(frame["condition"])]
     dense = frame[frame["round"] == 0]
     spare = itertools.cycle([c for c in sns.color_palette("dark") if c not in COLORS.values()])
     capped_any = False
+    rounds = lambda c: set(frame.loc[frame["condition"] == c, "round"])
+    sparse = [c for c in conditions if 0 not in rounds(c) and rounds(c) != set(frame["round"]) - {0}]  # some levels
     for cond in conditions:
         part = frame[frame["condition"] == cond]
-        if not (part["round"] == 0).any() and len(dense):
+        some = cond in sparse
+        if not (part["round"] == 0).any() and len(dense) and not some:
             part = pd.concat([dense.assign(condition=cond), part])
         g = part.groupby("round")
         pct = g["percent_remaining"].mean().to_numpy()
@@ -196,8 +202,14 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
         lo, hi = _scaled(metric, g[metric].min()), _scaled(metric, g[metric].max())
         n = int(g["trial"].nunique().min())
         color = COLORS.get(cond) or next(spare)
-        ax.plot(pct, mean, "o-", ms=3, color=color, label=f"{LABELS.get(cond, cond)} (n={n})")
-        ax.fill_between(pct, lo, hi, color=color, alpha=0.2, lw=0)
+        label = f"{LABELS.get(cond, cond)} (n={n})" + (", at some levels" if some else "")
+        if some:  # side by side at each level (a few percent apart on the log axis), a dotted guide between
+            pct = pct * 1.04 ** (sparse.index(cond) - (len(sparse) - 1) / 2)  # inside the axis margin (1.08)
+            ax.plot(pct, mean, ":", lw=1, color=color, alpha=0.6)
+            ax.errorbar(pct, mean, yerr=[mean - lo, hi - mean], fmt="o", ms=4, capsize=3, color=color, label=label)
+        else:
+            ax.plot(pct, mean, "o-", ms=3, color=color, label=label)
+            ax.fill_between(pct, lo, hi, color=color, alpha=0.2, lw=0)
         if "early_stop_at_end" in part and metric.startswith("early_stop"):
             capped = g["early_stop_at_end"].any().to_numpy(dtype=bool)
             ax.plot(pct[capped], mean[capped], "o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3)

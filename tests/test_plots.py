@@ -32,6 +32,24 @@ def test_controls_start_from_the_shared_dense_network():
     assert list(reinit.get_ydata()) == pytest.approx([50, 31, 32])
 
 
+def test_a_control_trained_at_some_levels_is_drawn_there_alone():
+    """Reinitializations trained at one level of three (--control-rounds): a line from the dense
+    network through the untrained levels would show values no network had."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    ticket = pd.concat([_frame("ticket", 0.5), _frame("ticket", 0.5).assign(round=3, percent_remaining=51.2)])
+    reinit = _frame("random_reinit", 0.3, with_dense=False).query("round == 2")
+    _, ax = plt.subplots()
+    plots.versus_remaining(pd.concat([ticket, reinit]), "early_stop_test_acc", ax)
+    bars = [c for c in ax.containers if c.get_label().startswith("random reinit")]
+    assert len(bars) == 1 and bars[0].get_label() == "random reinit (n=2), at some levels"
+    assert list(bars[0].lines[0].get_xdata()) == pytest.approx([64.0])  # its level alone, not 100%
+    assert not [line for line in ax.get_lines() if line.get_label().startswith("random reinit")]
+    assert not [line for line in ax.get_lines() if 100.0 in list(line.get_xdata()) and line.get_linestyle() == ":"]
+
+
 def test_bands_run_from_the_lowest_to_the_highest_trial_and_capped_points_are_hollow():
     """The paper's convention: mean line, band min to max over trials. A level where some
     trial's minimum validation loss was its last evaluation gets a hollow marker."""
