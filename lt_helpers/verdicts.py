@@ -1,6 +1,6 @@
 """The verdict ladder: what a run says of one of the paper's claims, in one word from the paired
 95% interval (:func:`verdict`), and what the verdicts of several runs say together
-(:func:`disagreements`, :func:`replicated`). :mod:`lt_helpers.claims` builds the rows that
+(:func:`agreement`, :func:`disagreements`, :func:`replicated`). :mod:`lt_helpers.claims` builds the rows that
 carry them; its users call these through it.
 
 The ladder (:data:`WORDS`): *reproduced* (the interval on the claim's side; for a claim that two
@@ -293,6 +293,33 @@ def disagreements(tables: dict[str, list[dict]], reference: str | None = None) -
             pointer = "neither run reproduces the paper's result"
         sentences.append(f"**{claim}** — the paper: {paper} — {said}. {pointer[0].upper()}{pointer[1:]}.")
     return sentences
+
+
+def agreement(tables: dict[str, list[dict]], tests: list[str]) -> str:
+    """One sentence: how the verdicts of the runs in ``tables`` (as for :func:`disagreements`)
+    compare, test by test (``tests``: each row's short name, in the rows' order): the same
+    verdict, decided; decided by neither run; decided by some only (no disagreement to explain);
+    decided differently (the case :func:`disagreements` attributes). A test that both runs cannot
+    decide is no agreement, and is not counted as one."""
+    groups: dict[str, list[str]] = {"same": [], "neither": [], "some": [], "differ": []}
+    for name, row_set in zip(tests, zip(*tables.values())):
+        rungs = [outcome(r["verdict"]) for r in row_set]
+        decided = [o in DECIDED for o in rungs]
+        kind = ("same" if len(set(rungs)) == 1 and all(decided) else "neither" if not any(decided) else
+                "some" if not all(decided) else "differ")
+        groups[kind].append(f"{name} (*{rungs[0]}*)" if kind == "same" else name)
+    both = "both runs" if len(tables) == 2 else "every run"
+    said = {"same": lambda t: f"{both} give the same verdict on {t}",
+            "neither": lambda t: f"neither decides {t}" if len(tables) == 2 else f"no run decides {t}",
+            "some": lambda t: f"only one decides {t}, so there is no disagreement to explain",
+            "differ": lambda t: f"they decide {t} differently, and the evidence says whether the data set can be "
+                                "the reason"}
+    parts = [said[k](_listed(v)) for k, v in groups.items() if v]
+    return f"Compared with each other, {'; '.join(parts)}."
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def replicated(rows: list[dict]) -> list[dict]:

@@ -742,18 +742,24 @@ def test_the_conv_story_says_each_claim_its_level_and_verdict_in_the_rows_order(
     first = story.split("\n\n")[0]
     assert first.startswith("**Conv-2 on MNIST-1D** (4 tests: ") and "95%" not in first
     words = [verdicts.outcome(r["verdict"]) for r in rows]
-    claims_said = ("sooner than the dense network: *{}*", "*{}* at early stopping", "*{}* at the end of training",
-                   "random reinitializations: *{}*")
-    assert all(said.format(w) in first for said, w in zip(claims_said, words))
+    claims_said = ("tested at {}% of the weights (here dense ÷ ticket", "): *{}*. That tickets", "tested at {}% (here",
+                   "*{}* at early stopping, *{}* at the end of training", "random reinitializations (the paper: ")
     levels = [r["this run"].split("at ", 1)[1].split("%")[0] for r in rows]
     assert [f"{r['level']:.1f}" for r in rows] == levels
-    assert f"At {levels[0]}% of the weights, tickets reach minimum validation loss sooner" in first
-    assert f"At {levels[1]}% of the weights, tickets are more accurate" in first and f"sparsest level, {levels[3]}%" in first
-    assert "the paper: 3.5× sooner at 8.8%" in first and "the paper: +3.4 points at 4.6%" in first
+    assert claims_said[0].format(levels[0]) in first and claims_said[1].format(words[0]) in first
+    assert claims_said[2].format(levels[1]) in first and claims_said[3].format(*words[1:3]) in first
+    assert claims_said[4] in first
+    assert first.split("(4 tests: ")[1].split("). ", 1)[1].startswith(
+        "The paper's claim that tickets reach minimum validation loss sooner than the dense network (3.5× sooner at "
+        "8.8%)") and "(+3.4 points at 4.6%, at early stopping)" in first and f"sparsest level, {levels[3]}%" in first
+    assert "(here dense ÷ ticket " in first and "95%" not in first  # this run's number, its interval in the evidence
     mixed = [rows[0], dict(rows[1], verdict="reproduced"), *rows[2:]]  # each verdict goes with its own claim
     assert "*reproduced* at early stopping" in paper.conv.said(mixed)
     smaller = [dict(rows[0], verdict="reproduced, though smaller than the paper's 3.5×"), *rows[1:]]
-    assert "*reproduced*, though smaller than the paper's (the paper: 3.5×" in paper.conv.said(smaller)
+    assert "): *reproduced*, though smaller than the paper's. That" in paper.conv.said(smaller)
+    capped = [*rows[:3], dict(rows[3], verdict="not testable: 3 of the 5 random reinitializations were still improving "
+                                               "at their end (a longer run decides)")]
+    assert "*not testable* — 3 of the 5 random reinitializations were still improving" in paper.conv.said(capped)
     assert story.endswith(lesson.LEGEND)
     assert paper.conv.tally([dict(r, verdict="contradicted: clearly the opposite") for r in rows]) == "all 4 contradicted"
 
@@ -843,8 +849,9 @@ def test_a_dense_network_is_held_against_the_baseline_of_its_own_kind():
                                                           low.runs))
     assert "every trial is below that range: by those standards this dense network is undertrained" in said
     assert baselines.in_brief(conv).startswith("The dense Conv-2 reaches 88.8% test accuracy at the end of training")
-    assert baselines.in_brief(conv).endswith("published two-convolution networks on this data set reach 87.6–93.2%.")
-    assert "published MLPs on this data set reach 84.0–87.1%" in baselines.in_brief(lenet)
+    assert ("published two-convolution networks on this data set reach 87.6–93.2% (results submitted to the data "
+            "set's benchmark table, untested by its maintainers): the check") in baselines.in_brief(conv)
+    assert "published MLPs on this data set reach 84.0–87.1%: the check that the dense" in baselines.in_brief(lenet)
     assert baselines.published("conv2", "fashion_mnist").source.startswith("the data set's repository")
     with pytest.raises(LTError, match="no published baseline for conv4 on fashion_mnist: there are .*conv2 on "
                                       "fashion_mnist"):
@@ -874,3 +881,17 @@ def test_conv_accuracy_claims_use_the_papers_points_only_on_cifar10_and_the_spar
     with pytest.raises(ValueError, match="sparsest level of this run has no random reinitializations"):
         paper.conv.rows(short, "conv2")
 
+
+
+def test_agreement_counts_only_decided_verdicts_as_the_same():
+    """Two runs that both cannot decide a claim do not agree on it; one that cannot decide and one
+    that does leave nothing to explain; two that decide differently are the case to attribute."""
+    row = lambda v: {"verdict": v, "claim": "c", "paper": "p", "this run": "x", "capped": (0, 10)}
+    a = [row("reproduced"), row("not testable: 3 of 5 still improving"), row("inconclusive: covers both"),
+         row("contradicted: clearly the opposite")]
+    b = [row("reproduced"), row("inconclusive: covers both"), row("reproduced"), row("reproduced")]
+    said = verdicts.agreement({"A": a, "B": b}, ["speed", "gain", "end", "reinit"])
+    assert said == ("Compared with each other, both runs give the same verdict on speed (*reproduced*); neither "
+                    "decides gain; only one decides end, so there is no disagreement to explain; they decide reinit "
+                    "differently, and the evidence says whether the data set can be the reason.")
+    assert "same verdict" not in verdicts.agreement({"A": a[1:2], "B": a[1:2]}, ["gain"])

@@ -78,21 +78,30 @@ def tally(rows: list[dict]) -> str:
 
 def _word(row: dict) -> str:
     """A row's verdict as the summary says it: its rung, and 'though smaller than the paper's'
-    where the run reproduced less than the paper's effect."""
-    return f"*{verdicts.outcome(row['verdict'])}*" + (", though smaller than the paper's"
-                                                     if row["verdict"].startswith("reproduced, though smaller") else "")
+    where the run reproduced less than the paper's effect; where the run cannot test the claim,
+    why (networks still improving, a diverged one)."""
+    rung = verdicts.outcome(row["verdict"])
+    return f"*{rung}*" + (", though smaller than the paper's" if row["verdict"].startswith("reproduced, though smaller")
+                         else f" — {row['verdict'].split(': ', 1)[1]}" if rung == "not testable" else "")
+
+
+def _here(row: dict) -> str:
+    """This run's number in a row, without its interval: 'dense ÷ ticket 0.80×', '−10.1 points'."""
+    return row["this run"].split(": ", 1)[-1].split(" (")[0]
 
 
 def said(rows: list[dict]) -> str:
     """The paper's three claims in the four tests of :func:`rows` (one network, one run), in
-    words: each at the level it was tested at, its verdict, and the paper's number beside it."""
+    words: each claim with the paper's number, the level it was tested at, its verdict and this
+    run's number beside it."""
     sooner, at_stop, at_end, reinit = rows
-    at = lambda r: f"At {r['level']:.1f}% of the weights"
-    return (f"{at(sooner)}, tickets reach minimum validation loss sooner than the dense network: {_word(sooner)} "
-            f"(the paper: {sooner['paper']}). {at(at_stop)}, tickets are more accurate than the dense network: "
-            f"{_word(at_stop)} at early stopping, {_word(at_end)} at the end of training (the paper: "
-            f"{at_stop['paper']}, at early stopping). At the sparsest level, {reinit['level']:.1f}%, tickets are more "
-            f"accurate than their random reinitializations: {_word(reinit)} (the paper: {reinit['paper']}).")
+    return (f"The paper's claim that tickets reach minimum validation loss sooner than the dense network "
+            f"({sooner['paper']}), tested at {sooner['level']:.1f}% of the weights (here {_here(sooner)}): "
+            f"{_word(sooner)}. That tickets are more accurate than the dense network ({at_stop['paper']}, at early "
+            f"stopping), tested at {at_stop['level']:.1f}% (here {_here(at_stop)} at early stopping, "
+            f"{_here(at_end)} at the end of training): {_word(at_stop)} at early stopping, {_word(at_end)} at the end "
+            f"of training. That at the sparsest level, {reinit['level']:.1f}%, tickets are more accurate than their "
+            f"random reinitializations (the paper: {reinit['paper']}; here {_here(reinit)}): {_word(reinit)}.")
 
 
 def story(tables: dict[str, list[dict]]) -> str:
