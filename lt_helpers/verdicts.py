@@ -314,8 +314,8 @@ def agreement(tables: dict[str, list[dict]], tests: list[str]) -> str:
             "some": lambda t: f"only one decides {t}, so there is no disagreement to explain",
             "differ": lambda t: f"they decide {t} differently, and the evidence says whether the data set can be "
                                 "the reason"}
-    parts = [said[k](_listed(v)) for k, v in groups.items() if v]
-    return f"Compared with each other, {'; '.join(parts)}."
+    joined = "; ".join(said[k](_listed(v)) for k, v in groups.items() if v)
+    return f"{joined[0].upper()}{joined[1:]}."
 
 
 def _listed(items: list[str]) -> str:

@@ -891,7 +891,7 @@ def test_agreement_counts_only_decided_verdicts_as_the_same():
          row("contradicted: clearly the opposite")]
     b = [row("reproduced"), row("inconclusive: covers both"), row("reproduced"), row("reproduced")]
     said = verdicts.agreement({"A": a, "B": b}, ["speed", "gain", "end", "reinit"])
-    assert said == ("Compared with each other, both runs give the same verdict on speed (*reproduced*); neither "
+    assert said == ("Both runs give the same verdict on speed (*reproduced*); neither "
                     "decides gain; only one decides end, so there is no disagreement to explain; they decide reinit "
                     "differently, and the evidence says whether the data set can be the reason.")
     assert "same verdict" not in verdicts.agreement({"A": a[1:2], "B": a[1:2]}, ["gain"])
