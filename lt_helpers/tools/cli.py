@@ -138,8 +138,9 @@ def main(argv=None) -> int:
 
             done = carry.pack(args.out, args.file) if args.command == "pack" else carry.unpack(args.file, args.out)
             print(f"wrote {done}")
-            if args.command == "pack" and carry.left_behind(args.out):
-                print(f"note: {carry.left_behind(args.out)}", file=sys.stderr)
+            left = carry.left_behind(args.out) if args.command == "pack" else None
+            if left:
+                print(f"note: {left}", file=sys.stderr)
             return 0
         if args.command == "sweep":
             from .sweep import main as run_sweep
