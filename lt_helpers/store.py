@@ -118,6 +118,7 @@ def resume(results: Results, out: Path) -> None:
 # what decides a record's last digits besides the code: where these differ, the rounds before and after a resume
 # were computed by different kernels (lt_helpers.device.kernel_probe)
 ARITHMETIC = ("device_name", "kernel_probe", "cpu_capability", "torch", "cpu_threads")
+NOT_RECORDED = "not recorded"
 
 
 def _carry_provenance(then: dict, now: dict, last: int, out: Path) -> None:
@@ -127,10 +128,14 @@ def _carry_provenance(then: dict, now: dict, last: int, out: Path) -> None:
     computed, and stderr says that the records are not, bit for bit, one machine's."""
     now["wall_time_s"] = then.get("wall_time_s", 0.0)
     earlier = list(then.get("earlier", []))
+    # a key the first machine did not record (older code) may hide another machine: say "not recorded"
+    then = {**{k: NOT_RECORDED for k in ARITHMETIC if k in now}, **then}
     moved = [k for k in ARITHMETIC if k in then and then[k] != now.get(k)]
     if moved and last >= 0:
         earlier.append({**{k: v for k, v in then.items() if k not in ("earlier", "wall_time_s")}, "until_round": last})
-        print(f"note: rounds up to {last} in {out} were computed elsewhere ({', '.join(f'{k} {then[k]}' for k in moved)}; "
+        print(f"note: rounds up to {last} in {out} were computed on other kernels, or on ones "
+              f"not recorded "
+              f"({', '.join(f'{k} {then[k]}' for k in moved)}; "
               f"here {', '.join(f'{k} {now.get(k)}' for k in moved)}): the records from round {last + 1} on are not, "
               "bit for bit, what the first machine would give; provenance.earlier says so", file=sys.stderr)
     if earlier:

@@ -106,6 +106,21 @@ def test_a_run_resumed_on_other_kernels_names_both_machines(mnist1d, tmp_path, c
     assert len(json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]["earlier"]) == 1
 
 
+def test_a_run_begun_before_cpu_capability_was_recorded_says_it_is_unknown(mnist1d, tmp_path, capsys):
+    """A run started by older code lacks cpu_capability: resumed, maybe on another machine with
+    the same kernel probe (AVX-512 and AVX2 machines share it), its first rounds say "not recorded"."""
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    del saved["config"]["provenance"]["cpu_capability"]
+    (tmp_path / "run" / "results.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+    _run(mnist1d, rounds=3, trials=1, out=tmp_path / "run")
+    prov = json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]
+    assert [(e["cpu_capability"], e["until_round"]) for e in prov["earlier"]] == [("not recorded", 1)]
+    assert prov["cpu_capability"] != "not recorded"
+    assert "cpu_capability not recorded" in capsys.readouterr().err
+
+
 def test_the_command_line_packs_and_unpacks(mnist1d, tmp_path, capsys):
     _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
     assert cli.main(["pack", str(tmp_path / "run"), str(tmp_path / "run.npz")]) == 0
