@@ -34,16 +34,10 @@ from . import schema
 from .errors import ResultsError
 from .files import atomic_write
 from .masks import from_bits, to_bits
-from .results import load_results, state_digest
-from .store import needs_dense, write_results
+from .results import load_results
+from .store import needs_dense, state_of, write_results
 
 __all__ = ["pack", "unpack", "left_behind"]
-
-
-def _state(masks: dict, dense: dict, rewound: dict) -> dict:
-    """A ``state.pt``'s content, as :func:`lt_helpers.store.save` writes it (its digest aside)."""
-    return dict(masks={f"{t}/{r}": dict(m) for (t, r), m in masks.items()},
-                dense={int(t): w for t, w in dense.items()}, rewound={int(t): w for t, w in rewound.items()})
 
 
 def _weights(arrays: dict, kind: str, weights: dict) -> None:
@@ -60,10 +54,10 @@ def pack(out, file) -> Path:
         raise ResultsError(f"{out} has no state.pt with its masks: nothing to carry (rerun its imp command there "
                            "to finish a first round)")
     dense = results.dense if needs_dense(results.config) else {}
-    state = _state(results.masks, dense, results.rewound)
+    state = state_of(results.masks, dense, results.rewound, rnd=-1)  # the checksum covers masks and weights only
     arrays = {"results": np.array(json.dumps({"config": results.config, "runs": results.runs},
                                              separators=(",", ":"))),
-              "sha256": np.array(state_digest(state)), **to_bits(results.masks, prefix="masks/")}
+              "sha256": np.array(state["sha256"]), **to_bits(results.masks, prefix="masks/")}
     _weights(arrays, "dense", dense)
     _weights(arrays, "rewound", results.rewound)
     buffer = io.BytesIO()
@@ -94,18 +88,17 @@ def unpack(file, out) -> Path:
                 if kind in weights:
                     t, name = rest.split("/", 1)
                     weights[kind].setdefault(int(t), {})[name] = torch.from_numpy(npz[key].copy())
-            state = _state(from_bits(npz, prefix="masks/"), weights["dense"], weights["rewound"])
+            masks = from_bits(npz, prefix="masks/")
             packed = str(npz["sha256"])
     except FileNotFoundError:
         raise ResultsError(f"no packed run at {file}") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise ResultsError(f"{file} is not a run packed by lt_helpers, or is damaged ({type(err).__name__}: {err}); "
                            "pack it again where it ran") from None
-    if state_digest(state) != packed:
+    state = state_of(masks, weights["dense"], weights["rewound"], max((r["round"] for r in raw["runs"]), default=-1))
+    if state["sha256"] != packed:
         raise ResultsError(f"{file} is damaged: the masks and weights it holds do not match its checksum; "
                            f"{out} was left untouched")
-    state = dict(round=max((r["round"] for r in raw["runs"]), default=-1), **state)
-    state["sha256"] = state_digest(state)
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -78,11 +78,20 @@ def hold(out: Path):
 def save(results: Results, out: Path, rnd: int) -> None:
     """Write ``out/state.pt`` (masks and dense weights) and then ``out/results.json``, each
     atomically: records never claim a round whose masks are missing."""
-    state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in results.masks.items()}, dense=results.dense,
-                 rewound=results.rewound)
-    state["sha256"] = state_digest(state)
+    state = state_of(results.masks, results.dense, results.rewound, rnd)
     atomic_write(out / "state.pt", lambda p: torch.save(state, p))
     write_results(out / "results.json", results.config, results.runs)
+
+
+def state_of(masks: dict, dense: dict, rewound: dict, rnd: int) -> dict:
+    """A ``state.pt``'s content: the last finished round ``rnd``, every mask (keyed
+    ``"trial/round"``), the trained dense weights and the rewound ones by trial, and their
+    checksum (:func:`lt_helpers.results.state_digest`). :func:`save` writes it; so does
+    :func:`lt_helpers.carry.unpack`, from a packed run."""
+    state = dict(round=rnd, masks={f"{t}/{r}": dict(m) for (t, r), m in masks.items()},
+                 dense={int(t): w for t, w in dense.items()}, rewound={int(t): w for t, w in rewound.items()})
+    state["sha256"] = state_digest(state)
+    return state
 
 
 def write_results(path: Path, config: dict, runs: list[dict], kind: str = "imp") -> None:
