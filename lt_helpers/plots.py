@@ -214,14 +214,15 @@ def versus_remaining(frame, metric: str, ax=None, conditions=None, title=None):
             capped = g["early_stop_at_end"].any().to_numpy(dtype=bool)
             ax.plot(pct[capped], mean[capped], "o", ms=7, mfc="white", mec=color, mew=1.5, zorder=3)
             capped_any = capped_any or capped.any()
+    handles, labels = ax.get_legend_handles_labels()  # matplotlib lists lines before errorbars: conditions first
     if capped_any:
-        ax.plot([], [], "o", ms=7, mfc="white", mec="0.3", mew=1.5,
-                label="hollow: still improving at the end")
+        handles += ax.plot([], [], "o", ms=7, mfc="white", mec="0.3", mew=1.5)
+        labels.append("hollow: still improving at the end")
     percent_axis(ax, frame["percent_remaining"])
     ax.set_ylabel(METRICS.get(metric, metric))
     if title:
         ax.set_title(title)
-    ax.legend(fontsize="small", title=BAND, title_fontsize="small")
+    ax.legend(handles, labels, fontsize="small", title=BAND, title_fontsize="small")
     return ax
 
 

@@ -50,6 +50,23 @@ def test_a_control_trained_at_some_levels_is_drawn_there_alone():
     assert not [line for line in ax.get_lines() if 100.0 in list(line.get_xdata()) and line.get_linestyle() == ":"]
 
 
+def test_the_legend_lists_every_condition_before_the_hollow_marker():
+    """matplotlib puts errorbars (a control at some levels) after every line, the hollow
+    marker's key included: the key goes last, after the networks it describes."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    ticket = _frame("ticket", 0.5).assign(early_stop_iteration=100, early_stop_at_end=True)
+    reinit = _frame("random_reinit", 0.3, with_dense=False).query("round == 2").assign(
+        early_stop_iteration=200, early_stop_at_end=False)
+    _, ax = plt.subplots()
+    plots.versus_remaining(pd.concat([ticket, reinit]), "early_stop_iteration", ax)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["winning ticket (iterative) (n=2)", "random reinit (n=2), at some levels",
+                      "hollow: still improving at the end"]
+
+
 def test_bands_run_from_the_lowest_to_the_highest_trial_and_capped_points_are_hollow():
     """The paper's convention: mean line, band min to max over trials. A level where some
     trial's minimum validation loss was its last evaluation gets a hollow marker."""
