@@ -9,8 +9,10 @@ control, rewinding: then they travel whole, 66 MB for Conv-2's five trials); the
 weights θ0 come from the run's seed. :func:`pack` writes that as one ``.npz`` (without those
 weights about 2 MB a round for Conv-2's five trials, against 80 MB and more);
 :func:`unpack` rebuilds a folder that ``lt_helpers imp --out`` resumes from, and checks that
-the masks and weights it rebuilt are, bit for bit, the ones packed. A round in progress
-(``out/partial``) is not carried: it starts over on the other machine (:func:`left_behind`
+the masks and weights it rebuilt are, bit for bit, the ones packed. Of a round in progress
+(``out/partial``), the chunks already finished (a run with ``max_copies`` below the round's
+networks trains them in turn: :func:`lt_helpers.iterative.run`) travel too, their records and
+next masks; the chunk still training starts over on the other machine (:func:`left_behind`
 says so). Where the other machine's kernels differ, the resumed run records both machines
 (:func:`lt_helpers.store.resume`, ``provenance.earlier``).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -31,6 +34,7 @@ import numpy as np
 import torch
 
 from . import schema
+from .checkpoint import DONE, chunk_seconds
 from .errors import ResultsError
 from .files import atomic_write
 from .masks import from_bits, to_bits
@@ -38,6 +42,8 @@ from .results import load_results
 from .store import needs_dense, state_of, write_results
 
 __all__ = ["pack", "unpack", "left_behind"]
+
+_CHUNK = re.compile(r"round\d+-from\d+")  # a chunk's folder in out/partial (lt_helpers.iterative.run_round)
 
 
 def _weights(arrays: dict, kind: str, weights: dict) -> None:
@@ -60,6 +66,8 @@ def pack(out, file) -> Path:
               "sha256": np.array(state["sha256"]), **to_bits(results.masks, prefix="masks/")}
     _weights(arrays, "dense", dense)
     _weights(arrays, "rewound", results.rewound)
+    for chunk in _finished_chunks(out):  # as saved: torch's own file, read back (and checked) where it resumes
+        arrays[f"partial/{chunk.name}"] = np.frombuffer((chunk / DONE).read_bytes(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     if file.is_dir():
@@ -82,10 +90,12 @@ def unpack(file, out) -> Path:
         with np.load(file, allow_pickle=False) as npz:
             raw = json.loads(str(npz["results"]))
             schema.check(raw, file)
-            weights = {kind: {} for kind in ("dense", "rewound")}
+            weights, chunks = {kind: {} for kind in ("dense", "rewound")}, {}
             for key in npz.files:
                 kind, _, rest = key.partition("/")
-                if kind in weights:
+                if kind == "partial" and _CHUNK.fullmatch(rest):
+                    chunks[rest] = npz[key].tobytes()
+                elif kind in weights:
                     t, name = rest.split("/", 1)
                     weights[kind].setdefault(int(t), {})[name] = torch.from_numpy(npz[key].copy())
             masks = from_bits(npz, prefix="masks/")
@@ -104,6 +114,9 @@ def unpack(file, out) -> Path:
     try:
         torch.save(state, building / "state.pt")
         write_results(building / "results.json", raw["config"], raw["runs"])
+        for name, done in chunks.items():
+            (building / "partial" / name).mkdir(parents=True)
+            (building / "partial" / name / DONE).write_bytes(done)
         if out.exists():
             out.rmdir()  # empty, checked above
         building.rename(out)
@@ -112,12 +125,21 @@ def unpack(file, out) -> Path:
     return out
 
 
-def left_behind(out) -> str | None:
-    """What :func:`pack` does not carry from ``out``: the round in progress, in words, or None."""
-    from .checkpoint import seconds
+def _finished_chunks(out: Path) -> list[Path]:
+    partial = out / "partial"
+    return sorted(p.parent for p in partial.glob(f"*/{DONE}") if _CHUNK.fullmatch(p.parent.name))
 
-    partial = Path(out) / "partial"
-    if not partial.is_dir() or not any(partial.iterdir()):
+
+def left_behind(out) -> str | None:
+    """What :func:`pack` does not carry from ``out``: the chunk of the round in progress that
+    was still training, in words (and the finished chunks that do travel), or None."""
+    partial, out = Path(out) / "partial", Path(out)
+    finished = _finished_chunks(out)
+    training = [p for p in sorted(partial.iterdir()) if p.is_dir() and p not in finished] if partial.is_dir() else []
+    if not training:
         return None
-    return (f"the round in progress ({seconds(partial) / 60:.0f} minutes of training saved in {partial}) is not "
-            "carried: it starts over where the run goes on")
+    minutes = sum(chunk_seconds(p) for p in training) / 60
+    kept = (f"; its {len(finished)} finished chunk(s) ({sum(chunk_seconds(p) for p in finished) / 60:.0f} minutes) "
+            "travel" if finished else "")
+    return (f"the round in progress's training ({minutes:.0f} minutes saved in {partial}) is not carried: it starts "
+            f"over where the run goes on{kept}")

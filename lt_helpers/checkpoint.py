@@ -11,6 +11,11 @@ counts the round's time before the stop in its wall time (:func:`seconds`). A fi
 for other settings (another experiment, other seeds, masks or initial weights) or damaged is
 not used: the group starts the round over and says so on stderr. The folder is removed once
 the round is saved.
+
+A round whose networks train a few at a time (``max_copies``: chunks, one after another) keeps
+each finished chunk's outcome (its records, the next round's masks: small) in the chunk's folder
+as ``done.pt`` (:func:`finish`), in place of its groups' files; a rerun, or the run carried to
+another machine (:mod:`lt_helpers.carry`), does not train that chunk again (:func:`finished`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import torch
 
 from .files import atomic_write
 
-__all__ = ["EVERY_S", "identity", "write", "read", "seconds"]
+__all__ = ["EVERY_S", "DONE", "identity", "write", "read", "seconds", "chunk_seconds", "finish", "finished"]
 
 EVERY_S = 300.0  # seconds between saves: a few minutes of training at most is lost
+DONE = "done.pt"  # a finished chunk's outcome, in its folder
 
 
 def identity(model_name: str, hp, seeds: list[int], inits: list[dict], masks: list[dict], **more) -> str:
@@ -49,11 +55,18 @@ def write(path: Path, ident: str, iteration: int, state: dict, seconds: float = 
 
 def seconds(folder: Path) -> float:
     """How long the round in progress under ``folder`` (``out/partial``) had trained when it was
-    stopped: the most any of its groups had (they train side by side), 0 where nothing is saved.
-    A resumed run adds it to its wall time, which would otherwise leave it out; a file that cannot
-    be read counts nothing."""
+    stopped: over its chunks (one after another), each finished chunk's time and, for the chunk
+    in progress, the most any of its groups had (they train side by side); 0 where nothing is
+    saved. A resumed run adds it to its wall time, which would otherwise leave it out; a file that
+    cannot be read counts nothing."""
+    chunks = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return sum(chunk_seconds(chunk) for chunk in chunks)
+
+
+def chunk_seconds(chunk: Path) -> float:
+    """How long one chunk of a round trained: its ``done.pt``'s time, else its groups' most."""
     found = [0.0]
-    for path in sorted(folder.glob("*/group*.pt")) if folder.is_dir() else []:
+    for path in [chunk / DONE] if (chunk / DONE).exists() else sorted(chunk.glob("group*.pt")):
         try:
             found.append(float(torch.load(path, weights_only=True, mmap=True).get("seconds", 0.0)))
         except Exception:  # a damaged file: its group says so, and starts its round over
@@ -61,7 +74,22 @@ def seconds(folder: Path) -> float:
     return max(found)
 
 
-def read(path: Path | None, ident: str) -> dict | None:
+def finish(chunk: Path, ident: str, outcome: dict, seconds: float) -> None:
+    """Keep a finished chunk's ``outcome`` (tensors, numbers, text: what the round needs of it)
+    as ``chunk/done.pt`` with the ``seconds`` it trained, then remove its groups' files."""
+    chunk.mkdir(parents=True, exist_ok=True)
+    atomic_write(chunk / DONE, lambda p: torch.save({"identity": ident, "seconds": float(seconds), **outcome}, p))
+    for path in chunk.glob("group*.pt"):
+        path.unlink()
+
+
+def finished(chunk: Path | None, ident: str) -> dict | None:
+    """The outcome :func:`finish` kept in ``chunk`` for these settings, or None (the chunk then
+    trains: nothing kept, other settings, or a file that cannot be read, said on stderr)."""
+    return read(chunk / DONE, ident, "this chunk of the round trains again") if chunk is not None else None
+
+
+def read(path: Path | None, ident: str, then: str = "this group starts its round over") -> dict | None:
     """The state saved at ``path`` for these settings, or None (nothing saved, other settings,
     or a file that cannot be read: then the round starts over, said on stderr)."""
     if path is None or not path.exists():
@@ -69,10 +97,9 @@ def read(path: Path | None, ident: str) -> dict | None:
     try:
         saved = torch.load(path, weights_only=True)
     except Exception as err:  # a cut or foreign file: torch raises zip, pickle or EOF errors
-        print(f"lt_helpers: {path} cannot be read ({type(err).__name__}); this group starts its round over",
-              file=sys.stderr)
+        print(f"lt_helpers: {path} cannot be read ({type(err).__name__}); {then}", file=sys.stderr)
         return None
     if not isinstance(saved, dict) or saved.get("identity") != ident:
-        print(f"lt_helpers: {path} was saved for other settings; this group starts its round over", file=sys.stderr)
+        print(f"lt_helpers: {path} was saved for other settings; {then}", file=sys.stderr)
         return None
     return saved

@@ -35,7 +35,8 @@ from contextlib import nullcontext
 from numbers import Integral
 from pathlib import Path
 
-from . import __version__, checkpoint
+from . import __version__
+from . import checkpoint as ckpt
 from .controls import REGISTRY, Start
 from .data import Data, load
 from .device import check_precision, provenance, resolve_device
@@ -118,7 +119,10 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
     """Run ``experiment``: every round from the first one not yet in ``out`` (if given) to the
     last, saving after each. ``data``: already loaded (else loaded from ``data_root``);
     ``batched=False`` trains networks one at a time (slower; for checks); ``max_copies``
-    bounds how many networks train as one batched model."""
+    bounds how many networks of a round train at once: more are trained in chunks of that
+    many, one after another, each split into the experiment's groups; each finished chunk is
+    kept, so a stop (or a run carried to another machine) loses at most the chunk in progress.
+    It decides how networks are batched, so how their floats round: ``provenance`` records it."""
     if isinstance(max_copies, bool) or not isinstance(max_copies, Integral) or max_copies < 1:
         raise LTError(f"max_copies must be at least 1, got {max_copies}")
     exp, dev = experiment, resolve_device(device)
@@ -132,7 +136,8 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
     with hold(out) if out is not None else nullcontext():  # one writer per folder
         config = exp.config()
         asked = config.pop("control_rounds", None)  # stored last, as runs made before it have their config
-        config.update(device=str(dev), batched=bool(batched), version=__version__, provenance=provenance(dev))
+        config.update(device=str(dev), batched=bool(batched), version=__version__,
+                      provenance={**provenance(dev), "max_copies": int(max_copies)})
         if asked is not None:
             config["control_rounds"] = asked
         results = Results(config)
@@ -141,7 +146,7 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
             resume(results, out)
             spent = results.config["provenance"]["wall_time_s"]
         if out is not None:  # and the round in progress, as far as it was saved before a stop
-            spent += checkpoint.seconds(out / "partial")
+            spent += ckpt.seconds(out / "partial")
         started = time.perf_counter()
 
         net = build(exp.model, data.input_shape, data.num_classes)
@@ -165,9 +170,10 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
               progress: bool | None = None, checkpoint: Path | None = None) -> None:
     """One level of IMP for every trial, as ``results.config`` describes it: train the
     ticket (mask ``results.masks[(trial, rnd)]``, survivors reset to θ0) and each control
-    at the same sparsity, all as one batched model; add a record per trained network to
-    ``results.runs``; prune each trained ticket to the next level's mask. With a ``checkpoint``
-    folder, the training saves its progress there and goes on from it (:mod:`lt_helpers.checkpoint`)."""
+    at the same sparsity, as batched models of at most ``max_copies`` networks each (chunks, in
+    turn); add a record per trained network to ``results.runs``; prune each trained ticket to the
+    next level's mask. With a ``checkpoint`` folder, the training saves its progress there and goes
+    on from it, and each finished chunk keeps its outcome there (:mod:`lt_helpers.checkpoint`)."""
     exp = Experiment.from_config(results.config)
     model, seed = exp.model, exp.seed
     net = build(model, data.input_shape, data.num_classes)
@@ -180,23 +186,47 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
                           fresh=lambda s=fresh_seed: initial_weights(model, data.input_shape, s, data.num_classes),
                           seed=own_seed)
             jobs.append((t, cond, *REGISTRY[cond].make(start)))
-    trained = []
-    for start in range(0, len(jobs), max_copies):
-        chunk, saves = jobs[start:start + max_copies], checkpoint and checkpoint / f"round{rnd}-from{start}"
-        trained += train(model, data, [j[2] for j in chunk], [j[3] for j in chunk], exp.hyper,
-                         seeds=[data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk],
-                         batched=batched, progress=progress, groups=exp.groups,
-                         snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None, checkpoint=saves,
-                         desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
-    rates = layer_rates(net, exp.rates)
-    for (t, cond, start, mask), trained_net in zip(jobs, trained):
-        results.runs.append(record(t, rnd, cond, mask, trained_net, start))
+    rates, outcomes = layer_rates(net, exp.rates), []
+    for first in range(0, len(jobs), max_copies):  # chunks of networks, one after another
+        chunk, where = jobs[first:first + max_copies], checkpoint and checkpoint / f"round{rnd}-from{first}"
+        seeds = [data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk]
+        inits, masks = [j[2] for j in chunk], [j[3] for j in chunk]
+        ident = ckpt.identity(model, exp.hyper, seeds, inits, masks, round=rnd, max_copies=max_copies,
+                              groups=exp.groups, networks=[(t, cond) for t, cond, _, _ in chunk])
+        done = ckpt.finished(where, ident)  # a chunk finished before a stop (or on another machine)
+        if done is None:
+            began, before = time.perf_counter(), ckpt.chunk_seconds(where) if where else 0.0
+            trained = train(model, data, inits, masks, exp.hyper, seeds=seeds, batched=batched, progress=progress,
+                            groups=exp.groups, snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None,
+                            checkpoint=where, desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
+            done = dict(outcomes=[_outcome(job, run, rnd, rates, exp.scope, net.prunable)
+                                  for job, run in zip(chunk, trained)])
+            if where:
+                ckpt.finish(where, ident, done, before + time.perf_counter() - began)
+        outcomes += done["outcomes"]
+    for (t, cond, _, _), out in zip(jobs, outcomes):  # only once every chunk trained: all or nothing
+        results.runs.append(out["record"])
         if cond == "ticket":
-            results.masks[(t, rnd + 1)] = magnitude_prune(trained_net.weights, mask, rates, exp.scope)
-            if rnd == 0:
-                results.dense[t] = {n: trained_net.weights[n] for n in net.prunable}
-                if trained_net.snapshot is not None:
-                    results.rewound[t] = trained_net.snapshot
+            results.masks[(t, rnd + 1)] = Mask(out["next_mask"])
+            if "dense" in out:
+                results.dense[t] = out["dense"]
+            if "rewound" in out:
+                results.rewound[t] = out["rewound"]
+
+
+def _outcome(job: tuple, run, rnd: int, rates: dict, scope: str, prunable) -> dict:
+    """What the round keeps of one trained network (``job``: trial, condition, initial weights,
+    mask): its record and, for a ticket, the next round's mask (and, in the dense round, its
+    trained weights and those at the rewinding iteration)."""
+    t, cond, start, mask = job
+    out = dict(record=record(t, rnd, cond, mask, run, start))
+    if cond == "ticket":
+        out["next_mask"] = dict(magnitude_prune(run.weights, mask, rates, scope))
+        if rnd == 0:
+            out["dense"] = {n: run.weights[n] for n in prunable}
+            if run.snapshot is not None:
+                out["rewound"] = run.snapshot
+    return out
 
 
 def record(trial: int, rnd: int, condition: str, mask: Mask, run, start: dict) -> dict:

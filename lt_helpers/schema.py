@@ -44,6 +44,9 @@ _PROVENANCE = {"type": "object", "description": "versions, machine and wall time
                               "device_name": _TEXT, "cpu_threads": {"type": "integer", "minimum": 1},
                               "wall_time_s": {"type": "number", "minimum": 0}, "kernel_probe": _TEXT,
                               "cpu_capability": _TEXT,
+                              "max_copies": {"type": "integer", "minimum": 1,
+                                             "description": "the most networks a round trained at once "
+                                                            "(lt_helpers.iterative.run)"},
                               "earlier": {"type": "array", "items": {"type": "object"},
                                           "description": "where a resumed run's earlier rounds were computed, "
                                                          "when elsewhere (lt_helpers.store)"}}}

@@ -124,9 +124,9 @@ def resume(results: Results, out: Path) -> None:
     results.masks, results.dense, results.rewound = done.masks, done.dense, done.rewound
 
 
-# what decides a record's last digits besides the code: where these differ, the rounds before and after a resume
-# were computed by different kernels (lt_helpers.device.kernel_probe)
-ARITHMETIC = ("device_name", "kernel_probe", "cpu_capability", "torch", "cpu_threads")
+# what decides a record's last digits besides the code and the experiment: where these differ, the rounds before and
+# after a resume were computed by different kernels (lt_helpers.device.kernel_probe) or batched networks differently
+ARITHMETIC = ("device_name", "kernel_probe", "cpu_capability", "torch", "cpu_threads", "max_copies")
 NOT_RECORDED = "not recorded"
 
 

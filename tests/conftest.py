@@ -48,6 +48,30 @@ def leaves_no_process_behind():
     assert not described, "the test suite left processes behind (now killed):\n" + "\n".join(described)
 
 
+def _count_chunks(monkeypatch, desc: str, stop_at: int | None = None) -> list[int]:
+    """Count the training calls (one per chunk) of the round whose progress text starts with
+    ``desc`` (``"round 2/"``), failing call ``stop_at`` before it trains, as a stopped run would."""
+    from lt_helpers import iterative
+
+    calls, real = [0], iterative.train
+
+    def train_chunk(*args, **kwargs):
+        if kwargs.get("desc", "").startswith(desc):
+            calls[0] += 1
+            if calls[0] == stop_at:
+                raise RuntimeError("stopped")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(iterative, "train", train_chunk)
+    return calls
+
+
+@pytest.fixture
+def count_chunks():
+    """``count_chunks(monkeypatch, desc, stop_at=None)``: see :func:`_count_chunks`."""
+    return _count_chunks
+
+
 @pytest.fixture(scope="session")
 def mnist1d(tmp_path_factory):
     from lt_helpers import data

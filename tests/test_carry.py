@@ -188,3 +188,35 @@ def test_chapter_6s_explorer_says_so_where_a_carried_run_has_no_dense_weights(mn
     carry.unpack(carry.pack(tmp_path / "run", tmp_path / "run.npz"), tmp_path / "there")
     with pytest.raises(LTError, match="no trained dense weights for trial 0"):
         widgets.init_vs_final_explorer(load_results(tmp_path / "there"), trial=0)
+
+
+def test_a_round_in_chunks_carries_its_finished_chunks(mnist1d, tmp_path, monkeypatch, capsys, count_chunks):
+    """A run trained a few networks at a time (max_copies) and packed mid-round takes its finished
+    chunks along: the other machine trains only the rest, and every record is the same."""
+    kw = dict(rounds=3, trials=2, controls=("random_reinit",), max_copies=2)
+    whole = _run(mnist1d, **kw, out=tmp_path / "whole")
+    with monkeypatch.context() as stop:
+        count_chunks(stop, "round 3/", stop_at=2)
+        with pytest.raises(RuntimeError, match="stopped"):
+            _run(mnist1d, **kw, out=tmp_path / "here")
+    (tmp_path / "here" / "partial" / "round2-from2").mkdir()  # the chunk that was training: left behind, said
+    capsys.readouterr()
+    assert cli.main(["pack", str(tmp_path / "here"), str(tmp_path / "run.npz")]) == 0
+    assert "starts over where the run goes on; its 1 finished chunk(s)" in capsys.readouterr().err
+    carry.unpack(tmp_path / "run.npz", tmp_path / "there")
+    assert [p.parent.name for p in (tmp_path / "there" / "partial").glob("*/done.pt")] == ["round2-from0"]
+    with monkeypatch.context() as count:
+        calls = count_chunks(count, "round 3/")
+        resumed = _run(mnist1d, **kw, out=tmp_path / "there")
+    assert calls[0] == 1 and resumed.runs == whole.runs
+
+
+def test_a_run_resumed_in_other_chunks_says_so(mnist1d, tmp_path, capsys):
+    """How many networks train at once decides how they are batched, so how their floats round:
+    a run resumed with another max_copies keeps the first one in provenance.earlier."""
+    _run(mnist1d, rounds=2, trials=2, out=tmp_path / "run")
+    capsys.readouterr()
+    _run(mnist1d, rounds=3, trials=2, max_copies=2, out=tmp_path / "run")
+    prov = json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]
+    assert [(e["max_copies"], e["until_round"]) for e in prov["earlier"]] == [(32, 1)] and prov["max_copies"] == 2
+    assert "max_copies 32" in capsys.readouterr().err

@@ -129,3 +129,54 @@ def test_a_resumed_run_counts_the_time_its_round_in_progress_had_trained(mnist1d
     again = iterative.run_imp(**SETTINGS, data=mnist1d, groups=2, out=tmp_path)
     assert again.config["provenance"]["wall_time_s"] >= before + 86400.0
     assert checkpoint.seconds(tmp_path / "partial") == 0.0  # the folder is gone with the saved round
+
+
+def test_a_round_in_chunks_keeps_each_finished_chunk_and_trains_only_the_rest(mnist1d, tmp_path, monkeypatch, count_chunks):
+    """max_copies=2 trains round 2's six networks (3 tickets, 3 reinitializations) in three
+    chunks, in turn; a stop in the second keeps the first (records and next masks, not its groups'
+    files), the rerun trains the other two only, and every record and mask is what a run never
+    stopped gives with the same chunks."""
+    whole = iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path / "whole")
+    with monkeypatch.context() as stop:
+        count_chunks(stop, "round 2/", stop_at=2)
+        with pytest.raises(RuntimeError, match="stopped"):
+            iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path / "run")
+    partial = tmp_path / "run" / "partial"
+    assert sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*.pt")) == ["round1-from0/done.pt"]
+    kept = torch.load(partial / "round1-from0" / "done.pt", weights_only=True)
+    assert [o["record"]["condition"] for o in kept["outcomes"]] == ["ticket", "random_reinit"]
+    assert checkpoint.seconds(partial) == kept["seconds"] > 0  # counted in the resumed run's wall time
+    with monkeypatch.context() as count:
+        calls = count_chunks(count, "round 2/")
+        again = iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path / "run")
+    assert calls[0] == 2
+    assert again.runs == whole.runs
+    digest = lambda run: torch.load(tmp_path / run / "state.pt", weights_only=True)["sha256"]
+    assert digest("run") == digest("whole")  # the masks the kept chunk pruned, bit for bit
+    assert again.config["provenance"]["max_copies"] == 2
+
+
+def test_a_kept_chunk_of_other_settings_is_trained_again(mnist1d, tmp_path, monkeypatch, capfd, count_chunks):
+    with monkeypatch.context() as stop:
+        count_chunks(stop, "round 2/", stop_at=2)
+        with pytest.raises(RuntimeError, match="stopped"):
+            iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path)
+    done = tmp_path / "partial" / "round1-from0" / "done.pt"
+    torch.save({**torch.load(done, weights_only=True), "identity": "another experiment"}, done)
+    capfd.readouterr()
+    with monkeypatch.context() as count:
+        calls = count_chunks(count, "round 2/")
+        iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path)
+    assert calls[0] == 3
+    assert "was saved for other settings; this chunk of the round trains again" in capfd.readouterr().err
+
+
+def test_the_time_of_a_round_in_chunks_adds_its_chunks(tmp_path):
+    """Chunks train in turn, so their times add; a chunk's groups train side by side: their most."""
+    partial = tmp_path / "partial"
+    checkpoint.finish(partial / "round3-from0", "id", {"outcomes": []}, seconds=100.0)
+    checkpoint.write(partial / "round3-from2" / "group0.pt", "id", 50, {}, seconds=30.0)
+    checkpoint.write(partial / "round3-from2" / "group1.pt", "id", 50, {}, seconds=40.0)
+    assert checkpoint.seconds(partial) == 140.0
+    checkpoint.finish(partial / "round3-from2", "id", {"outcomes": []}, seconds=45.0)
+    assert checkpoint.seconds(partial) == 145.0 and not list((partial / "round3-from2").glob("group*.pt"))

@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
     exp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
                      help="auto (a GPU if any), cpu, cuda or mps (default: $LT_DEVICE, else auto)")
+    exp.add_argument("--max-copies", type=int, default=32, metavar="N",
+                     help="the most networks of a round trained at once (default 32); more train in chunks of N, "
+                          "in turn, each kept when it finishes, so a stop, or a run packed to go on elsewhere, loses "
+                          "at most the chunk in progress. It decides how networks are batched (recorded in "
+                          "provenance); with N equal to --groups, each core trains one network at a time")
     exp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
@@ -168,7 +173,7 @@ def main(argv=None) -> int:
             print(f"note: {experiment.groups} groups on {cores} CPU cores take turns: the same records, more slowly "
                   f"(the groups are part of the experiment; --groups {cores} fills this machine)", file=sys.stderr)
         res = run(experiment, out=args.out, device=args.device, data_root=args.data_root,
-                  batched=not args.one_at_a_time)
+                  batched=not args.one_at_a_time, max_copies=args.max_copies)
         table = res.means().rename(columns={"percent_remaining": "percent", "early_stop_iteration": "early_stop",
                                             "early_stop_test_acc": "test_acc"}).round(3)
         print(table.to_string())
