@@ -130,16 +130,20 @@ def _finished_chunks(out: Path) -> list[Path]:
     return sorted(p.parent for p in partial.glob(f"*/{DONE}") if _CHUNK.fullmatch(p.parent.name))
 
 
-def left_behind(out) -> str | None:
-    """What :func:`pack` does not carry from ``out``: the chunk of the round in progress that
-    was still training, in words (and the finished chunks that do travel), or None."""
+def left_behind(out, file=None) -> str | None:
+    """What :func:`pack` did not carry from ``out`` into ``file`` (default: what it would carry
+    now): the round in progress's training that no finished chunk holds, in words (and the
+    finished chunks that do travel), or None where nothing is left behind."""
     partial, out = Path(out) / "partial", Path(out)
-    finished = _finished_chunks(out)
-    training = [p for p in sorted(partial.iterdir()) if p.is_dir() and p not in finished] if partial.is_dir() else []
+    if file is not None:
+        with np.load(file, allow_pickle=False) as npz:
+            carried = [partial / k.partition("/")[2] for k in npz.files if k.startswith("partial/")]
+    else:
+        carried = _finished_chunks(out)
+    training = [p for p in sorted(partial.iterdir()) if p.is_dir() and p not in carried] if partial.is_dir() else []
     if not training:
         return None
     minutes = sum(chunk_seconds(p) for p in training) / 60
-    kept = (f"; its {len(finished)} finished chunk(s) ({sum(chunk_seconds(p) for p in finished) / 60:.0f} minutes) "
-            "travel" if finished else "")
+    kept = f"; its {len(carried)} finished chunk(s) travel" if carried else ""
     return (f"the round in progress's training ({minutes:.0f} minutes saved in {partial}) is not carried: it starts "
             f"over where the run goes on{kept}")

@@ -13,7 +13,8 @@ not used: the group starts the round over and says so on stderr. The folder is r
 the round is saved.
 
 A round whose networks train a few at a time (``max_copies``: chunks, one after another) keeps
-each finished chunk's outcome (its records, the next round's masks: small) in the chunk's folder
+each finished chunk's outcome (its records and the next round's masks; in the dense round also
+the trained and rewound weights) in the chunk's folder
 as ``done.pt`` (:func:`finish`), in place of its groups' files; a rerun, or the run carried to
 another machine (:mod:`lt_helpers.carry`), does not train that chunk again (:func:`finished`).
 """
@@ -21,6 +22,7 @@ another machine (:mod:`lt_helpers.carry`), does not train that chunk again (:fun
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -53,40 +55,50 @@ def write(path: Path, ident: str, iteration: int, state: dict, seconds: float = 
                                              **state}, p))
 
 
-def seconds(folder: Path) -> float:
-    """How long the round in progress under ``folder`` (``out/partial``) had trained when it was
-    stopped: over its chunks (one after another), each finished chunk's time and, for the chunk
-    in progress, the most any of its groups had (they train side by side); 0 where nothing is
-    saved. A resumed run adds it to its wall time, which would otherwise leave it out; a file that
-    cannot be read counts nothing."""
+def seconds(folder: Path, rnd: int | None = None) -> float:
+    """How long the round in progress under ``folder`` (``out/partial``; ``rnd``: that round's
+    chunks only) had trained when it was stopped: over its chunks (one after another), each
+    finished chunk's time and, for the chunk in progress, the most any of its groups had (they
+    train side by side); 0 where nothing is saved. A resumed run adds it to its wall time, which
+    would otherwise leave it out; a file that cannot be read counts nothing."""
     chunks = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    return sum(chunk_seconds(chunk) for chunk in chunks)
+    return sum(chunk_seconds(c) for c in chunks if rnd is None or c.name.startswith(f"round{rnd}-"))
 
 
 def chunk_seconds(chunk: Path) -> float:
-    """How long one chunk of a round trained: its ``done.pt``'s time, else its groups' most."""
+    """How long one chunk of a round trained: its ``done.pt``'s time, else its groups' most (and,
+    where its networks train one at a time, ``network<i>/`` each, the sum of theirs)."""
+    if not chunk.is_dir():
+        return 0.0
     found = [0.0]
     for path in [chunk / DONE] if (chunk / DONE).exists() else sorted(chunk.glob("group*.pt")):
         try:
             found.append(float(torch.load(path, weights_only=True, mmap=True).get("seconds", 0.0)))
         except Exception:  # a damaged file: its group says so, and starts its round over
             continue
-    return max(found)
+    return max(found) + sum(chunk_seconds(p) for p in sorted(chunk.glob("network*")) if not (chunk / DONE).exists())
 
 
 def finish(chunk: Path, ident: str, outcome: dict, seconds: float) -> None:
     """Keep a finished chunk's ``outcome`` (tensors, numbers, text: what the round needs of it)
-    as ``chunk/done.pt`` with the ``seconds`` it trained, then remove its groups' files."""
+    as ``chunk/done.pt`` with the ``seconds`` it trained, then remove everything else there."""
     chunk.mkdir(parents=True, exist_ok=True)
     atomic_write(chunk / DONE, lambda p: torch.save({"identity": ident, "seconds": float(seconds), **outcome}, p))
-    for path in chunk.glob("group*.pt"):
-        path.unlink()
+    for path in chunk.iterdir():
+        if path.name != DONE:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def finished(chunk: Path | None, ident: str) -> dict | None:
-    """The outcome :func:`finish` kept in ``chunk`` for these settings, or None (the chunk then
-    trains: nothing kept, other settings, or a file that cannot be read, said on stderr)."""
-    return read(chunk / DONE, ident, "this chunk of the round trains again") if chunk is not None else None
+    """The outcome :func:`finish` kept in ``chunk`` for these settings, or None: the chunk then
+    trains (nothing kept; or other settings, or a file that cannot be read: said on stderr, and
+    the file removed, so that the chunk's time is its groups' again)."""
+    if chunk is None:
+        return None
+    done = read(chunk / DONE, ident, "this chunk of the round trains again")
+    if done is None:
+        (chunk / DONE).unlink(missing_ok=True)
+    return done
 
 
 def read(path: Path | None, ident: str, then: str = "this group starts its round over") -> dict | None:

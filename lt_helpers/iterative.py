@@ -27,6 +27,7 @@ mid-round, bit for bit.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import time
@@ -45,8 +46,8 @@ from .experiment import Experiment
 from .masks import Mask, layer_rates, magnitude_prune
 from .models import build
 from .results import Results, at_end
-from .store import check_writable, hold, resume, save
-from .train import GROUPS, train
+from .store import check_writable, elsewhere, hold, resume, save
+from .train import GROUPS, MAX_COPIES, train
 
 __all__ = ["run_imp", "run", "run_round", "record", "initial_weights", "seed_for", "theta0_seed", "data_seed",
            "reinit_seed", "control_seeds"]
@@ -91,7 +92,7 @@ def initial_weights(model: str, input_shape: tuple, seed: int, num_classes: int 
 def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str = "quick", *,
             rounds: int | None = None, trials: int | None = None, controls=("random_reinit",),
             seed: int = 0, out=None, device="auto", data_root=None, data: Data | None = None,
-            batched: bool = True, max_copies: int = 32, progress: bool | None = None,
+            batched: bool = True, max_copies: int = MAX_COPIES, progress: bool | None = None,
             hyper: dict | None = None, rewind: int = 0, rates: dict | None = None,
             scope: str | None = None, groups: int = GROUPS, control_rounds=None) -> Results:
     """Run IMP with ``trials`` trials for ``rounds`` levels (round 0 is the dense network):
@@ -115,7 +116,7 @@ def run_imp(model: str = "lenet_300_100", dataset: str = "mnist1d", preset: str 
 
 
 def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data: Data | None = None,
-        batched: bool = True, max_copies: int = 32, progress: bool | None = None) -> Results:
+        batched: bool = True, max_copies: int = MAX_COPIES, progress: bool | None = None) -> Results:
     """Run ``experiment``: every round from the first one not yet in ``out`` (if given) to the
     last, saving after each. ``data``: already loaded (else loaded from ``data_root``);
     ``batched=False`` trains networks one at a time (slower; for checks); ``max_copies``
@@ -145,8 +146,9 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
         if out is not None and (out / "results.json").exists():
             resume(results, out)
             spent = results.config["provenance"]["wall_time_s"]
+        first = 1 + max((r["round"] for r in results.runs), default=-1)
         if out is not None:  # and the round in progress, as far as it was saved before a stop
-            spent += ckpt.seconds(out / "partial")
+            spent += ckpt.seconds(out / "partial", first)
         started = time.perf_counter()
 
         net = build(exp.model, data.input_shape, data.num_classes)
@@ -155,7 +157,6 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
                                                 data.num_classes)
             results.masks.setdefault((t, 0), Mask.ones_like(net))
 
-        first = 1 + max((r["round"] for r in results.runs), default=-1)
         for rnd in range(first, exp.rounds):
             run_round(results, rnd, data, batched=batched, max_copies=max_copies, progress=progress,
                       checkpoint=out / "partial" if out is not None else None)
@@ -166,7 +167,7 @@ def run(experiment: Experiment, *, out=None, device="auto", data_root=None, data
         return results
 
 
-def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, max_copies: int = 32,
+def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, max_copies: int = MAX_COPIES,
               progress: bool | None = None, checkpoint: Path | None = None) -> None:
     """One level of IMP for every trial, as ``results.config`` describes it: train the
     ticket (mask ``results.masks[(trial, rnd)]``, survivors reset to θ0) and each control
@@ -187,24 +188,31 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
                           seed=own_seed)
             jobs.append((t, cond, *REGISTRY[cond].make(start)))
     rates, outcomes = layer_rates(net, exp.rates), []
+    settings = repr(sorted((k, v) for k, v in exp.config().items() if k != "rounds"))  # all but how far it goes
+    prov = results.config.get("provenance", {})  # where a kept chunk was computed goes into its "earlier"
     for first in range(0, len(jobs), max_copies):  # chunks of networks, one after another
         chunk, where = jobs[first:first + max_copies], checkpoint and checkpoint / f"round{rnd}-from{first}"
         seeds = [data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk]
         inits, masks = [j[2] for j in chunk], [j[3] for j in chunk]
         ident = ckpt.identity(model, exp.hyper, seeds, inits, masks, round=rnd, max_copies=max_copies,
-                              groups=exp.groups, networks=[(t, cond) for t, cond, _, _ in chunk])
+                              networks=[(t, cond) for t, cond, _, _ in chunk], batched=batched,
+                              device=data.device.type, dataset=data.name, experiment=settings)
         done = ckpt.finished(where, ident)  # a chunk finished before a stop (or on another machine)
-        if done is None:
+        if done is not None:  # made on other kernels (a carried run)? provenance.earlier says so
+            elsewhere(done.get("provenance", {}), prov, f"chunk {where.name} of round {rnd}", chunk=where.name)
+        else:
             began, before = time.perf_counter(), ckpt.chunk_seconds(where) if where else 0.0
             trained = train(model, data, inits, masks, exp.hyper, seeds=seeds, batched=batched, progress=progress,
                             groups=exp.groups, snapshot_at=exp.rewind if rnd == 0 and exp.rewind else None,
                             checkpoint=where, desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
             done = dict(outcomes=[_outcome(job, run, rnd, rates, exp.scope, net.prunable)
-                                  for job, run in zip(chunk, trained)])
+                                  for job, run in zip(chunk, trained, strict=True)],
+                        provenance=json.loads(json.dumps({k: v for k, v in prov.items()  # plain types
+                                                          if k not in ("earlier", "wall_time_s")})))
             if where:
                 ckpt.finish(where, ident, done, before + time.perf_counter() - began)
         outcomes += done["outcomes"]
-    for (t, cond, _, _), out in zip(jobs, outcomes):  # only once every chunk trained: all or nothing
+    for (t, cond, _, _), out in zip(jobs, outcomes, strict=True):  # only once every chunk trained: all or nothing
         results.runs.append(out["record"])
         if cond == "ticket":
             results.masks[(t, rnd + 1)] = Mask(out["next_mask"])

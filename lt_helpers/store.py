@@ -23,6 +23,7 @@ from .errors import LTError, ResultsError
 from .experiment import Experiment
 from .files import atomic_write, stale_temporaries
 from .results import Results, finite, load_results, state_digest
+from .train import MAX_COPIES
 
 
 
@@ -128,6 +129,32 @@ def resume(results: Results, out: Path) -> None:
 # after a resume were computed by different kernels (lt_helpers.device.kernel_probe) or batched networks differently
 ARITHMETIC = ("device_name", "kernel_probe", "cpu_capability", "torch", "cpu_threads", "max_copies")
 NOT_RECORDED = "not recorded"
+BEFORE_RECORDED = {"max_copies": MAX_COPIES}  # what code that did not record it always used from the command line
+
+
+def moved(then: dict, now: dict) -> tuple[dict, list[str]]:
+    """``then`` (the provenance of what was computed before) with what it did not record filled
+    in (:data:`BEFORE_RECORDED`, else "not recorded": an older run may hide another machine), and
+    the :data:`ARITHMETIC` keys where it differs from ``now``."""
+    then = {**{k: BEFORE_RECORDED.get(k, NOT_RECORDED) for k in ARITHMETIC if k in now}, **then}
+    return then, [k for k in ARITHMETIC if k in then and then[k] != now.get(k)]
+
+
+def elsewhere(then: dict, now: dict, what: str, **where) -> None:
+    """Where ``then`` (a provenance) differs from ``now`` in its :data:`ARITHMETIC`, keep it in
+    ``now["earlier"]`` with ``where`` (``until_round=3``, ``chunk="round4-from0"``) and say on
+    stderr that ``what`` (its records) were computed on other kernels, or other batching."""
+    then, keys = moved(then, now)
+    if not keys:
+        return
+    entry = {**{k: v for k, v in then.items() if k not in ("earlier", "wall_time_s")}, **where}
+    if entry in now.setdefault("earlier", []):
+        return
+    now["earlier"].append(entry)
+    print(f"note: {what} were computed on other kernels or batching, or on ones not recorded "
+          f"({', '.join(f'{k} {then[k]}' for k in keys)}; here {', '.join(f'{k} {now.get(k)}' for k in keys)}): the "
+          "records from there on are not, bit for bit, what the first machine would give; provenance.earlier says so",
+          file=sys.stderr)
 
 
 def _carry_provenance(then: dict, now: dict, last: int, out: Path) -> None:
@@ -136,19 +163,10 @@ def _carry_provenance(then: dict, now: dict, last: int, out: Path) -> None:
     :mod:`lt_helpers.carry`), that machine's provenance joins ``earlier``, with the last round it
     computed, and stderr says that the records are not, bit for bit, one machine's."""
     now["wall_time_s"] = then.get("wall_time_s", 0.0)
-    earlier = list(then.get("earlier", []))
-    # a key the first machine did not record (older code) may hide another machine: say "not recorded"
-    then = {**{k: NOT_RECORDED for k in ARITHMETIC if k in now}, **then}
-    moved = [k for k in ARITHMETIC if k in then and then[k] != now.get(k)]
-    if moved and last >= 0:
-        earlier.append({**{k: v for k, v in then.items() if k not in ("earlier", "wall_time_s")}, "until_round": last})
-        print(f"note: rounds up to {last} in {out} were computed on other kernels, or on ones "
-              f"not recorded "
-              f"({', '.join(f'{k} {then[k]}' for k in moved)}; "
-              f"here {', '.join(f'{k} {now.get(k)}' for k in moved)}): the records from round {last + 1} on are not, "
-              "bit for bit, what the first machine would give; provenance.earlier says so", file=sys.stderr)
-    if earlier:
-        now["earlier"] = earlier
+    if then.get("earlier"):
+        now["earlier"] = list(then["earlier"])
+    if last >= 0:
+        elsewhere(then, now, f"rounds up to {last} in {out}", until_round=last)
 
 
 def needs_dense(config: dict) -> bool:

@@ -46,12 +46,13 @@ from .masks import Mask
 from .models import build
 from .optim import half_dtype, lr_factor, make_optimizer
 
-__all__ = ["train", "masked_step", "Run", "evaluate", "test_accuracy", "progress_enabled", "GROUPS"]
+__all__ = ["train", "masked_step", "Run", "evaluate", "test_accuracy", "progress_enabled", "GROUPS", "MAX_COPIES"]
 
 # Batched networks are split into this many groups on a CPU, one process each, whatever the
 # machine: two fill a 2-core machine (the book's build machine, Colab's CPU); a run that asks
 # for more keeps more cores busy and records the number, so a rerun groups (and rounds) alike.
 GROUPS = 2
+MAX_COPIES = 32  # how many networks of a round train at once by default (iterative.run): in practice, all
 
 
 @dataclass

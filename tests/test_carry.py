@@ -199,16 +199,24 @@ def test_a_round_in_chunks_carries_its_finished_chunks(mnist1d, tmp_path, monkey
         count_chunks(stop, "round 3/", stop_at=2)
         with pytest.raises(RuntimeError, match="stopped"):
             _run(mnist1d, **kw, out=tmp_path / "here")
+    assert carry.left_behind(tmp_path / "here") is None  # the finished chunk travels: nothing is left
     (tmp_path / "here" / "partial" / "round2-from2").mkdir()  # the chunk that was training: left behind, said
+    done = tmp_path / "here" / "partial" / "round2-from0" / "done.pt"
+    kept = torch.load(done, weights_only=True)
+    kept["provenance"]["kernel_probe"] = "0123456789abcdef"  # as if computed on another machine
+    torch.save(kept, done)
     capsys.readouterr()
     assert cli.main(["pack", str(tmp_path / "here"), str(tmp_path / "run.npz")]) == 0
-    assert "starts over where the run goes on; its 1 finished chunk(s)" in capsys.readouterr().err
+    assert "starts over where the run goes on; its 1 finished chunk(s) travel" in capsys.readouterr().err
     carry.unpack(tmp_path / "run.npz", tmp_path / "there")
     assert [p.parent.name for p in (tmp_path / "there" / "partial").glob("*/done.pt")] == ["round2-from0"]
     with monkeypatch.context() as count:
         calls = count_chunks(count, "round 3/")
         resumed = _run(mnist1d, **kw, out=tmp_path / "there")
     assert calls[0] == 1 and resumed.runs == whole.runs
+    earlier = resumed.config["provenance"]["earlier"]
+    assert [(e["chunk"], e["kernel_probe"]) for e in earlier] == [("round2-from0", "0123456789abcdef")]
+    assert "chunk round2-from0 of round 2" in capsys.readouterr().err
 
 
 def test_a_run_resumed_in_other_chunks_says_so(mnist1d, tmp_path, capsys):
@@ -220,3 +228,16 @@ def test_a_run_resumed_in_other_chunks_says_so(mnist1d, tmp_path, capsys):
     prov = json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]
     assert [(e["max_copies"], e["until_round"]) for e in prov["earlier"]] == [(32, 1)] and prov["max_copies"] == 2
     assert "max_copies 32" in capsys.readouterr().err
+
+
+def test_a_run_from_before_max_copies_was_recorded_resumes_as_it_was_made(mnist1d, tmp_path, capsys):
+    """Code that did not record max_copies always used 32 from the command line: resumed with it,
+    nothing moved, and nothing is said."""
+    _run(mnist1d, rounds=2, trials=1, out=tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    del saved["config"]["provenance"]["max_copies"]
+    (tmp_path / "run" / "results.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+    _run(mnist1d, rounds=3, trials=1, out=tmp_path / "run")
+    assert "earlier" not in json.loads((tmp_path / "run" / "results.json").read_text())["config"]["provenance"]
+    assert "note:" not in capsys.readouterr().err

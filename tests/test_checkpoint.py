@@ -180,3 +180,32 @@ def test_the_time_of_a_round_in_chunks_adds_its_chunks(tmp_path):
     assert checkpoint.seconds(partial) == 140.0
     checkpoint.finish(partial / "round3-from2", "id", {"outcomes": []}, seconds=45.0)
     assert checkpoint.seconds(partial) == 145.0 and not list((partial / "round3-from2").glob("group*.pt"))
+
+
+def test_a_kept_chunk_of_the_dense_round_is_not_reused_for_another_experiment(mnist1d, tmp_path, monkeypatch,
+                                                                               capfd, count_chunks):
+    """Before round 0 is saved there is no results.json to refuse another experiment: the kept
+    chunk's identity holds the experiment itself (here rewinding, and the pruning rates)."""
+    with monkeypatch.context() as stop:
+        count_chunks(stop, "round 1/", stop_at=2)
+        with pytest.raises(RuntimeError, match="stopped"):
+            iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, out=tmp_path)
+    capfd.readouterr()
+    with monkeypatch.context() as count:
+        calls = count_chunks(count, "round 1/")
+        other = iterative.run_imp(**SETTINGS, data=mnist1d, max_copies=2, rewind=20,
+                                   rates={"fc": 0.5, "output": 0.2}, out=tmp_path)
+    assert calls[0] == 2 and "this chunk of the round trains again" in capfd.readouterr().err
+    assert other.rewound.keys() == {0, 1, 2}  # every trial rewinds, the first chunk's included
+
+
+def test_the_round_in_progress_alone_counts_and_a_finished_chunk_keeps_nothing_else(tmp_path):
+    partial = tmp_path / "partial"
+    checkpoint.write(partial / "round2-from0" / "group0.pt", "id", 50, {}, seconds=500.0)  # left by a saved round
+    checkpoint.write(partial / "round3-from0" / "group0.pt", "id", 50, {}, seconds=30.0)
+    assert checkpoint.seconds(partial, 3) == 30.0 and checkpoint.seconds(partial) == 530.0
+    checkpoint.write(partial / "round3-from0" / "network1" / "group0.pt", "id", 50, {}, seconds=20.0)  # one at a time
+    assert checkpoint.seconds(partial, 3) == 50.0
+    checkpoint.finish(partial / "round3-from0", "id", {"outcomes": []}, seconds=60.0)
+    assert [p.name for p in (partial / "round3-from0").iterdir()] == ["done.pt"]
+    assert checkpoint.seconds(partial, 3) == 60.0

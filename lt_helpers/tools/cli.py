@@ -143,7 +143,7 @@ def main(argv=None) -> int:
 
             done = carry.pack(args.out, args.file) if args.command == "pack" else carry.unpack(args.file, args.out)
             print(f"wrote {done}")
-            left = carry.left_behind(args.out) if args.command == "pack" else None
+            left = carry.left_behind(args.out, done) if args.command == "pack" else None  # what the file holds
             if left:
                 print(f"note: {left}", file=sys.stderr)
             return 0
