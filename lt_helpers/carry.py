@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import shutil
 import tempfile
 import zipfile
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 
 from . import schema
-from .checkpoint import DONE, chunk_seconds
+from .checkpoint import CHUNK, DONE, chunk_seconds
 from .errors import ResultsError
 from .files import atomic_write
 from .masks import from_bits, to_bits
@@ -42,8 +41,6 @@ from .results import load_results
 from .store import needs_dense, state_of, write_results
 
 __all__ = ["pack", "unpack", "left_behind"]
-
-_CHUNK = re.compile(r"round\d+-from\d+")  # a chunk's folder in out/partial (lt_helpers.iterative.run_round)
 
 
 def _weights(arrays: dict, kind: str, weights: dict) -> None:
@@ -93,7 +90,7 @@ def unpack(file, out) -> Path:
             weights, chunks = {kind: {} for kind in ("dense", "rewound")}, {}
             for key in npz.files:
                 kind, _, rest = key.partition("/")
-                if kind == "partial" and _CHUNK.fullmatch(rest):
+                if kind == "partial" and CHUNK.fullmatch(rest):
                     chunks[rest] = npz[key].tobytes()
                 elif kind in weights:
                     t, name = rest.split("/", 1)
@@ -127,7 +124,7 @@ def unpack(file, out) -> Path:
 
 def _finished_chunks(out: Path) -> list[Path]:
     partial = out / "partial"
-    return sorted(p.parent for p in partial.glob(f"*/{DONE}") if _CHUNK.fullmatch(p.parent.name))
+    return sorted(p.parent for p in partial.glob(f"*/{DONE}") if CHUNK.fullmatch(p.parent.name))
 
 
 def left_behind(out, file=None) -> str | None:

@@ -22,6 +22,7 @@ another machine (:mod:`lt_helpers.carry`), does not train that chunk again (:fun
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -30,10 +31,16 @@ import torch
 
 from .files import atomic_write
 
-__all__ = ["EVERY_S", "DONE", "identity", "write", "read", "seconds", "chunk_seconds", "finish", "finished"]
+__all__ = ["EVERY_S", "DONE", "CHUNK", "chunk_folder", "identity", "write", "read", "seconds", "chunk_seconds", "finish", "finished"]
 
 EVERY_S = 300.0  # seconds between saves: a few minutes of training at most is lost
 DONE = "done.pt"  # a finished chunk's outcome, in its folder
+CHUNK = re.compile(r"round(\d+)-from(\d+)")  # a chunk's folder in out/partial: its round, its first network
+
+
+def chunk_folder(partial: Path, rnd: int, first: int) -> Path:
+    """The folder of round ``rnd``'s chunk that starts at network ``first``, under ``partial``."""
+    return partial / f"round{rnd}-from{first}"
 
 
 def identity(model_name: str, hp, seeds: list[int], inits: list[dict], masks: list[dict], **more) -> str:
@@ -62,7 +69,8 @@ def seconds(folder: Path, rnd: int | None = None) -> float:
     train side by side); 0 where nothing is saved. A resumed run adds it to its wall time, which
     would otherwise leave it out; a file that cannot be read counts nothing."""
     chunks = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    return sum(chunk_seconds(c) for c in chunks if rnd is None or c.name.startswith(f"round{rnd}-"))
+    of_round = lambda c: rnd is None or ((m := CHUNK.fullmatch(c.name)) is not None and int(m[1]) == rnd)
+    return sum(chunk_seconds(c) for c in chunks if of_round(c))
 
 
 def chunk_seconds(chunk: Path) -> float:
@@ -70,13 +78,13 @@ def chunk_seconds(chunk: Path) -> float:
     where its networks train one at a time, ``network<i>/`` each, the sum of theirs)."""
     if not chunk.is_dir():
         return 0.0
-    found = [0.0]
-    for path in [chunk / DONE] if (chunk / DONE).exists() else sorted(chunk.glob("group*.pt")):
+    done, found = (chunk / DONE).exists(), [0.0]
+    for path in [chunk / DONE] if done else sorted(chunk.glob("group*.pt")):
         try:
             found.append(float(torch.load(path, weights_only=True, mmap=True).get("seconds", 0.0)))
         except Exception:  # a damaged file: its group says so, and starts its round over
             continue
-    return max(found) + sum(chunk_seconds(p) for p in sorted(chunk.glob("network*")) if not (chunk / DONE).exists())
+    return max(found) + (0.0 if done else sum(chunk_seconds(p) for p in sorted(chunk.glob("network*"))))
 
 
 def finish(chunk: Path, ident: str, outcome: dict, seconds: float) -> None:

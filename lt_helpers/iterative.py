@@ -46,7 +46,7 @@ from .experiment import Experiment
 from .masks import Mask, layer_rates, magnitude_prune
 from .models import build
 from .results import Results, at_end
-from .store import check_writable, elsewhere, hold, resume, save
+from .store import check_writable, elsewhere, hold, machine, resume, save
 from .train import GROUPS, MAX_COPIES, train
 
 __all__ = ["run_imp", "run", "run_round", "record", "initial_weights", "seed_for", "theta0_seed", "data_seed",
@@ -191,7 +191,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
     settings = repr(sorted((k, v) for k, v in exp.config().items() if k != "rounds"))  # all but how far it goes
     prov = results.config.get("provenance", {})  # where a kept chunk was computed goes into its "earlier"
     for first in range(0, len(jobs), max_copies):  # chunks of networks, one after another
-        chunk, where = jobs[first:first + max_copies], checkpoint and checkpoint / f"round{rnd}-from{first}"
+        chunk, where = jobs[first:first + max_copies], checkpoint and ckpt.chunk_folder(checkpoint, rnd, first)
         seeds = [data_seed(seed, t, rnd, cond) for t, cond, _, _ in chunk]
         inits, masks = [j[2] for j in chunk], [j[3] for j in chunk]
         ident = ckpt.identity(model, exp.hyper, seeds, inits, masks, round=rnd, max_copies=max_copies,
@@ -207,8 +207,7 @@ def run_round(results: Results, rnd: int, data: Data, *, batched: bool = True, m
                             checkpoint=where, desc=f"round {rnd + 1}/{exp.rounds} ({len(jobs)} networks)")
             done = dict(outcomes=[_outcome(job, run, rnd, rates, exp.scope, net.prunable)
                                   for job, run in zip(chunk, trained, strict=True)],
-                        provenance=json.loads(json.dumps({k: v for k, v in prov.items()  # plain types
-                                                          if k not in ("earlier", "wall_time_s")})))
+                        provenance=json.loads(json.dumps(machine(prov))))  # plain types, for torch.load
             if where:
                 ckpt.finish(where, ident, done, before + time.perf_counter() - began)
         outcomes += done["outcomes"]

@@ -132,6 +132,12 @@ NOT_RECORDED = "not recorded"
 BEFORE_RECORDED = {"max_copies": MAX_COPIES}  # what code that did not record it always used from the command line
 
 
+def machine(provenance: dict) -> dict:
+    """A provenance without what belongs to the run rather than to the machine and code that
+    computed it (its wall time, its ``earlier`` machines): what a record of "where" keeps."""
+    return {k: v for k, v in provenance.items() if k not in ("earlier", "wall_time_s")}
+
+
 def moved(then: dict, now: dict) -> tuple[dict, list[str]]:
     """``then`` (the provenance of what was computed before) with what it did not record filled
     in (:data:`BEFORE_RECORDED`, else "not recorded": an older run may hide another machine), and
@@ -147,7 +153,7 @@ def elsewhere(then: dict, now: dict, what: str, **where) -> None:
     then, keys = moved(then, now)
     if not keys:
         return
-    entry = {**{k: v for k, v in then.items() if k not in ("earlier", "wall_time_s")}, **where}
+    entry = {**machine(then), **where}
     if entry in now.setdefault("earlier", []):
         return
     now["earlier"].append(entry)

@@ -22,6 +22,7 @@ from .. import data, models, presets
 from ..errors import LTError, check_choice
 from ..experiment import Experiment
 from ..hparams import Hyper
+from ..train import MAX_COPIES
 
 
 # how each kind of Hyper field is read from the command line (every field is an option)
@@ -72,11 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--data-root", default=None, help="folder with datasets in torchvision's layout")
     exp.add_argument("--device", default=os.environ.get("LT_DEVICE") or "auto",
                      help="auto (a GPU if any), cpu, cuda or mps (default: $LT_DEVICE, else auto)")
-    exp.add_argument("--max-copies", type=int, default=32, metavar="N",
-                     help="the most networks of a round trained at once (default 32); more train in chunks of N, "
-                          "in turn, each kept when it finishes, so a stop, or a run packed to go on elsewhere, loses "
-                          "at most the chunk in progress. It decides how networks are batched (recorded in "
-                          "provenance); with N equal to --groups, each core trains one network at a time")
+    exp.add_argument("--max-copies", type=int, default=MAX_COPIES, metavar="N",
+                     help=f"the most networks of a round trained at once (default {MAX_COPIES}); more train in "
+                          "chunks of N, in turn, each kept when it finishes, so a stop, or a run packed to go on "
+                          "elsewhere, loses at most the chunk in progress. It decides how networks are batched "
+                          "(recorded in provenance); with N equal to --groups, each core trains one network at a time")
     exp.add_argument("--one-at-a-time", action="store_true",
                      help="train networks one after another instead of batched (slower; for checks)")
     sub.add_parser("models", help="list the models and their prunable weights")
